@@ -63,7 +63,11 @@ let package = Package(
             swiftSettings: kernelFlags
         ),
         .testTarget(name: "SetaTensorTests", dependencies: ["SetaTensor"]),
-        .testTarget(name: "SetaTokenizersTests", dependencies: ["SetaTokenizers"]),
+        .testTarget(
+            name: "SetaTokenizersTests",
+            dependencies: ["SetaTokenizers"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "SetaModelsTests",
             dependencies: ["SetaModels"],
