@@ -10,7 +10,7 @@ import PackageDescription
 /// Hot kernels are built optimised even in debug builds (a debug kernel is ~700× slower), for a CPU with
 /// AVX2 + FMA ("haswell" = x86-64-v3): without FMA, `addingProduct` becomes a libm call per lane.
 let kernelFlags: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell", "-wmo"]),
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"]),
 ]
 
 let package = Package(

@@ -47,7 +47,7 @@ public final class Tensor: @unchecked Sendable {
 
     // Autodiff: the op that made this tensor.
     var parents: [Tensor] = []
-    var backwardFn: (() -> Void)?
+    var backwardFn: ((Tensor) -> Void)?
 
     public init(shape: [Int], storage: Storage, offset: Int = 0, requiresGrad: Bool = false) {
         let count = shape.reduce(1, *)

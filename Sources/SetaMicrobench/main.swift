@@ -1,0 +1,2 @@
+import SetaTensor
+print("microbench")

@@ -1,0 +1,69 @@
+// Reverse-mode autodiff over coarse, fused ops (llm.c style): each op computes its forward eagerly and, when
+// any input requires a gradient, records a hand-written backward closure on its output. `backward()` walks
+// the recorded graph in reverse topological order. Inputs that do not require gradients are skipped by every
+// backward, so frozen weights cost nothing.
+
+extension Tensor {
+    /// Records `backward` (given d(loss)/d(output)) on `output` if any input requires a gradient.
+    /// The closure must not capture `output` itself (use `output.detached()` to keep its values).
+    @discardableResult
+    func recordOp(inputs: [Tensor], backward pullback: @escaping (Tensor) -> Void) -> Tensor {
+        if inputs.contains(where: { $0.requiresGrad }) {
+            requiresGrad = true
+            parents = inputs.filter { $0.requiresGrad }
+            backwardFn = pullback
+        }
+        return self
+    }
+
+    /// Adds into this tensor's gradient (allocated zero-filled on first use) through `body`.
+    @inline(__always)
+    func accumulateGrad(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+        if grad == nil { grad = Tensor(zeros: shape) }
+        body(grad!.data)
+    }
+
+    /// Adds `g` (same element count) into this tensor's gradient.
+    func accumulateGrad(from g: Tensor) {
+        precondition(g.count == count, "gradient of \(g.count) elements for a tensor of \(count)")
+        accumulateGrad { dst in
+            let src = g.data
+            for i in 0..<count { dst[i] += src[i] }
+        }
+    }
+
+    /// Backpropagates from this scalar (d self/d self = 1), or from any tensor given the seed gradient
+    /// d(loss)/d(self). Leaves (trainable parameters) keep `grad`; interior nodes release theirs and the graph.
+    public func backward(gradient seed: Tensor? = nil) {
+        precondition(requiresGrad, "backward() on a tensor that does not depend on any trainable tensor")
+        if let seed {
+            precondition(seed.count == count, "seed gradient has \(seed.count) elements, tensor has \(count)")
+            grad = seed.copy()
+        } else {
+            precondition(count == 1, "backward() without a seed needs a scalar, got shape \(shape)")
+            grad = Tensor(shape: shape, values: [1])
+        }
+        for node in topologicalOrder().reversed() {
+            guard let fn = node.backwardFn else { continue }
+            if let g = node.grad { fn(g) }
+            // Interior node: its gradient and closure are no longer needed.
+            node.backwardFn = nil
+            node.parents = []
+            node.grad = nil
+        }
+    }
+
+    /// Nodes reachable from self through parents, each after all of its parents (iterative DFS).
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (node, expanded) = stack.popLast() {
+            if expanded { order.append(node); continue }
+            if !visited.insert(ObjectIdentifier(node)).inserted { continue }
+            stack.append((node, true))
+            for p in node.parents where !visited.contains(ObjectIdentifier(p)) { stack.append((p, false)) }
+        }
+        return order
+    }
+}
