@@ -1,0 +1,159 @@
+// The Llama family (Llama, SmolLM2, Qwen2): pre-norm decoder blocks of grouped-query attention with RoPE and a
+// SwiGLU MLP. One forward serves training (autodiff through adapters) and inference (with a KV cache).
+// Reads bottom-up: attention → MLP → block → model.
+import SetaTensor
+
+public final class LlamaAttention {
+    public let q, k, v, o: Linear
+    let heads, kvHeads, headDim: Int
+
+    init(q: Linear, k: Linear, v: Linear, o: Linear, config: LlamaConfig) {
+        self.q = q; self.k = k; self.v = v; self.o = o
+        heads = config.headCount; kvHeads = config.kvHeadCount; headDim = config.headDim
+    }
+
+    /// x: [B·T, D] → [B·T, D]. Writes this step's keys/values into `cache` when given.
+    func callAsFunction(_ x: Tensor, batch: Int, length: Int, rotary: RotaryTable, cache: KVCache.Layer?) -> Tensor {
+        var queries = reshape(q(x), [batch, length, heads, headDim])       // (B, T, H, Dh)
+        var keys = reshape(k(x), [batch, length, kvHeads, headDim])        // (B, T, G, Dh)
+        var values = reshape(v(x), [batch, length, kvHeads, headDim])      // (B, T, G, Dh)
+        queries = rope(queries, table: rotary)
+        keys = rope(keys, table: rotary)
+        if let cache { (keys, values) = cache.append(keys: keys, values: values) }  // (B, S, G, Dh)
+        let attended = causalAttention(queries, keys, values)              // (B, T, H, Dh)
+        return o(reshape(attended, [batch * length, heads * headDim]))
+    }
+}
+
+public final class LlamaMLP {
+    public let gate, up, down: Linear
+    init(gate: Linear, up: Linear, down: Linear) { self.gate = gate; self.up = up; self.down = down }
+    /// x: [N, D] → [N, D].
+    func callAsFunction(_ x: Tensor) -> Tensor { down(swiglu(gate(x), up(x))) }
+}
+
+public final class LlamaBlock {
+    public let attention: LlamaAttention
+    public let mlp: LlamaMLP
+    public let attentionNorm: Tensor, mlpNorm: Tensor   // [D]
+    let eps: Float
+
+    init(attention: LlamaAttention, mlp: LlamaMLP, attentionNorm: Tensor, mlpNorm: Tensor, eps: Float) {
+        self.attention = attention; self.mlp = mlp; self.attentionNorm = attentionNorm; self.mlpNorm = mlpNorm; self.eps = eps
+    }
+
+    /// x: [B·T, D] → [B·T, D] (pre-norm residual block).
+    func callAsFunction(_ x: Tensor, batch: Int, length: Int, rotary: RotaryTable, cache: KVCache.Layer?) -> Tensor {
+        let h = add(x, attention(rmsNorm(x, weight: attentionNorm, eps: eps), batch: batch, length: length,
+                                 rotary: rotary, cache: cache))
+        return add(h, mlp(rmsNorm(h, weight: mlpNorm, eps: eps)))
+    }
+}
+
+public final class LlamaModel {
+    public let config: LlamaConfig
+    public let embeddings: Tensor      // [V, D]
+    public let blocks: [LlamaBlock]
+    public let finalNorm: Tensor       // [D]
+    public let lmHead: Tensor          // [V, D]; the embedding table itself when tied
+
+    public init(config: LlamaConfig, embeddings: Tensor, blocks: [LlamaBlock], finalNorm: Tensor, lmHead: Tensor?) {
+        self.config = config; self.embeddings = embeddings; self.blocks = blocks; self.finalNorm = finalNorm
+        self.lmHead = lmHead ?? embeddings
+    }
+
+    /// Final-normed hidden states. ids: B rows of T tokens, flattened row-major → [B·T, D].
+    /// With a cache, the tokens continue the cached sequence (positions cache.length ..< cache.length + T).
+    public func hiddenStates(ids: [Int], batch: Int, cache: KVCache? = nil) -> Tensor {
+        precondition(batch > 0 && ids.count % batch == 0, "hiddenStates: \(ids.count) ids do not split into \(batch) rows")
+        let length = ids.count / batch, start = cache?.length ?? 0
+        let rotary = RotaryTable(headDim: config.headDim, base: config.ropeTheta, start: start, count: length)
+        var x = embedding(ids, table: embeddings)                          // (B·T, D)
+        for (i, block) in blocks.enumerated() {
+            x = block(x, batch: batch, length: length, rotary: rotary, cache: cache?.layers[i])
+        }
+        cache?.length += length
+        return rmsNorm(x, weight: finalNorm, eps: config.rmsNormEps)
+    }
+
+    /// Logits of the given rows of hidden states [N, D] (all rows when nil) → [rows, V]. The LM head runs only
+    /// where it is needed (positions with loss, or the last position when generating).
+    public func logits(hidden: Tensor, rows: [Int]? = nil) -> Tensor {
+        let selected = rows.map { embedding($0, table: hidden) } ?? hidden
+        return linear(selected, lmHead)
+    }
+
+    /// Mean next-token cross-entropy. ids, targets: B rows of T (flattened); targets of `ignoreIndex` carry no
+    /// loss and skip the LM head.
+    public func loss(ids: [Int], targets: [Int], batch: Int) -> Tensor {
+        precondition(targets.count == ids.count, "loss: \(targets.count) targets for \(ids.count) ids")
+        let hidden = hiddenStates(ids: ids, batch: batch)
+        let rows = targets.indices.filter { targets[$0] != ignoreIndex }
+        return crossEntropy(logits(hidden: hidden, rows: rows), targets: rows.map { targets[$0] })
+    }
+
+    /// Every tensor of the model by its Hugging Face name.
+    public var namedWeights: [(String, Tensor)] {
+        var out: [(String, Tensor)] = [("model.embed_tokens.weight", embeddings)]
+        for (i, b) in blocks.enumerated() {
+            let p = "model.layers.\(i)."
+            let linears: [(String, Linear)] = [("self_attn.q_proj", b.attention.q), ("self_attn.k_proj", b.attention.k),
+                ("self_attn.v_proj", b.attention.v), ("self_attn.o_proj", b.attention.o), ("mlp.gate_proj", b.mlp.gate),
+                ("mlp.up_proj", b.mlp.up), ("mlp.down_proj", b.mlp.down)]
+            for (n, l) in linears {
+                out.append((p + n + ".weight", l.weight))
+                if let bias = l.bias { out.append((p + n + ".bias", bias)) }
+            }
+            out.append((p + "input_layernorm.weight", b.attentionNorm))
+            out.append((p + "post_attention_layernorm.weight", b.mlpNorm))
+        }
+        out.append(("model.norm.weight", finalNorm))
+        if lmHead !== embeddings { out.append(("lm_head.weight", lmHead)) }
+        return out
+    }
+}
+
+/// Keys and values of earlier positions, per layer, for incremental decoding. Layout per layer: [B, capacity, G, Dh].
+public final class KVCache {
+    public final class Layer {
+        let keys: Tensor, values: Tensor
+        let batch: Int, capacity: Int, rowSize: Int
+        unowned let owner: KVCache
+        init(batch: Int, capacity: Int, kvHeads: Int, headDim: Int, owner: KVCache) {
+            self.batch = batch; self.capacity = capacity; rowSize = kvHeads * headDim; self.owner = owner
+            keys = Tensor.empty([batch, capacity, kvHeads, headDim])
+            values = Tensor.empty([batch, capacity, kvHeads, headDim])
+        }
+
+        /// Appends [B, T, G, Dh] keys/values after the cached positions; returns all of them, [B, S, G, Dh].
+        func append(keys k: Tensor, values v: Tensor) -> (Tensor, Tensor) {
+            let t = k.size(1), start = owner.length, s = start + t
+            precondition(s <= capacity, "KV cache full: \(s) positions > capacity \(capacity)")
+            for b in 0..<batch {
+                (keys.data + (b * capacity + start) * rowSize).update(from: k.data + b * t * rowSize, count: t * rowSize)
+                (values.data + (b * capacity + start) * rowSize).update(from: v.data + b * t * rowSize, count: t * rowSize)
+            }
+            let shape = [batch, s, k.size(2), k.size(3)]
+            if batch == 1 {  // the first s positions are contiguous: views, no copy
+                return (Tensor(shape: shape, storage: keys.storage), Tensor(shape: shape, storage: values.storage))
+            }
+            func gather(_ src: Tensor) -> Tensor {
+                let out = Tensor.empty(shape)
+                for b in 0..<batch { (out.data + b * s * rowSize).update(from: src.data + b * capacity * rowSize, count: s * rowSize) }
+                return out
+            }
+            return (gather(keys), gather(values))
+        }
+    }
+
+    public internal(set) var length = 0
+    public private(set) var layers: [Layer] = []
+    public let capacity: Int
+
+    public init(config: LlamaConfig, batch: Int, capacity: Int) {
+        self.capacity = capacity
+        layers = (0..<config.layerCount).map { _ in
+            Layer(batch: batch, capacity: capacity, kvHeads: config.kvHeadCount, headDim: config.headDim, owner: self)
+        }
+    }
+}
