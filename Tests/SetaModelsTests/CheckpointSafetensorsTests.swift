@@ -171,4 +171,28 @@ func rawSafetensors(header: String, body: Data = Data()) -> Data {
         let f = try SafetensorsFile(url: url)
         #expect(expectCheckpointError(url) { _ = try f.tensor("w") } == .unsupportedType(file: url.path, tensor: "w", type: "Q9"))
     }
+
+    /// Files written by the Python `safetensors` library (Fixtures/tiny-llama: bf16, tiny-qwen2: f32). Reference
+    /// bits from `safe_open(path, "pt").get_tensor(name).float().flatten()[:4]` in /work/venv.
+    @Test func pythonWrittenFixtures() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let llama = fixtures.appendingPathComponent("tiny-llama"), qwen = fixtures.appendingPathComponent("tiny-qwen2")
+        try #require(FileManager.default.fileExists(atPath: llama.appendingPathComponent("model.safetensors").path))
+        func bits(_ t: Tensor) -> [UInt32] { (0 ..< 4).map { t.data[$0].bitPattern } }
+
+        let l = try SafetensorsCheckpoint(folder: llama)
+        #expect(l.names.count == 21)
+        #expect(try l.info("model.embed_tokens.weight").dtype == "BF16")
+        #expect(bits(try l.tensor("model.embed_tokens.weight", shape: [300, 32])) == [0x3de10000, 0xbe000000, 0xbc960000, 0x3d230000])
+        #expect(bits(try l.tensor("model.layers.0.self_attn.q_proj.weight", shape: [32, 32]))
+            == [0xbdf70000, 0xbdaf0000, 0xbe570000, 0x3d2e0000])
+        #expect(try l.file(for: "lm_head.weight").metadata["format"] == "pt")
+        for name in l.names { _ = try l.tensor(name) }
+
+        let q = try SafetensorsCheckpoint(folder: qwen)
+        #expect(q.names.count == 26)
+        #expect(bits(try q.tensor("model.embed_tokens.weight")) == [0xbcc3b9f0, 0xbe190d9f, 0xbe1b07f7, 0x3db03ed1])
+        #expect(bits(try q.tensor("model.layers.0.self_attn.q_proj.bias", shape: [32])) == [0x3db23270, 0x3c8ed7e0, 0x3e12e242, 0xbd70979d])
+        for name in q.names { _ = try q.tensor(name) }
+    }
 }
