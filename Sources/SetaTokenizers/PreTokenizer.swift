@@ -137,7 +137,7 @@ extension PreTokenizer {
             var current = pieces
             if addPrefixSpace {
                 current = current.map { r in
-                    if r.isEmpty == false, buffer.scalars[r.lowerBound] == " " { return r }
+                    if r.isEmpty || buffer.scalars[r.lowerBound] == " " { return r }
                     let start = buffer.scalars.count
                     buffer.scalars.append(" ")
                     buffer.classes.append(.whitespace)
@@ -283,4 +283,13 @@ private func llamaMatch(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ c: UnsafeBuf
     if lastNewline >= 0 { return lastNewline + 1 }
     // \s+(?!\S)|\s+
     return whitespaceMatch(c, i, end)
+}
+
+extension PreTokenizer {
+    /// The pieces this pre-tokenizer splits `text` into (before the byte-level mapping).
+    public func split(_ text: String) -> [String] {
+        var buffer = ScalarBuffer(text.unicodeScalars)
+        let pieces = apply(&buffer, [0..<buffer.scalars.count])
+        return pieces.map { String(String.UnicodeScalarView(buffer.scalars[$0])) }
+    }
 }
