@@ -1,10 +1,60 @@
+// The `seta` command-line tool: subcommands share option groups (mlx-lm style).
 import ArgumentParser
+import Foundation
 import SetaModels
 
 @main
 struct Seta: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seta",
-        abstract: "Continual learning of language models with sparse experts (SETA).",
-        subcommands: [])
+        abstract: "Continual learning of language models with sparse experts (SETA), on your CPU.",
+        discussion: """
+        Models: a GGUF file, a Hugging Face folder (config.json + *.safetensors + tokenizer.json), or `default`
+        (SmolLM2-135M-Instruct, fetched once into $SETA_CACHE, default ~/.cache/seta).
+
+        Examples:
+          seta model fetch
+          seta generate --model default --prompt "The capital of France is"
+          seta tokenize --model default --text "Hello world" --json
+        """,
+        subcommands: [ModelCommand.self, Tokenize.self, Logits.self, Generate.self])
+}
+
+/// `--model`, shared by every command that runs a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "A .gguf file, a Hugging Face folder, or `default`.")
+    var model: String = "default"
+
+    func load(quiet: Bool = false) throws -> LanguageModel {
+        let clock = ContinuousClock(), start = clock.now
+        let lm = try LanguageModel.load(model) { message in if !quiet { standardError(message) } }
+        if !quiet {
+            let c = lm.config
+            standardError("Loaded \(lm.source): \(c.modelType), \(c.layerCount) layers, d=\(c.hiddenSize), "
+                          + "\(c.parameterCount / 1_000_000)M parameters in \(formatDuration(clock.now - start))")
+        }
+        return lm
+    }
+}
+
+func standardError(_ line: String) {
+    FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+}
+
+func formatDuration(_ d: Duration) -> String {
+    String(format: "%.2f s", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+}
+
+/// Prints a JSON object on one line with stable key order.
+func printJSON(_ object: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Runs `body`; a typed error becomes a one-paragraph message on stderr and exit code 1, never a stack trace.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as ExitCode { throw error } catch let error as CleanExit { throw error } catch {
+        standardError("error: \(error)")
+        throw ExitCode.failure
+    }
 }
