@@ -441,6 +441,22 @@ func expectCheckpointError(_ file: URL, sourceLocation: SourceLocation = #_sourc
         guard case .invalid? = expectCheckpointError(url, { _ = try GGUFFile(url: url) }) else {
             Issue.record("bad row size not reported"); return
         }
+        // Dimensions far larger than the file (the byte count would overflow Int).
+        w.tensors = [.init(name: "huge", dims: [1 << 31 - 1, 1 << 31 - 1], type: 0, bytes: Data(count: 4))]
+        _ = try w.write(to: url)
+        guard case .truncated? = expectCheckpointError(url, { _ = try GGUFFile(url: url) }) else {
+            Issue.record("huge tensor not reported"); return
+        }
+        w.tensors = [.init(name: "huge", dims: [1 << 31 - 1, 1 << 31 - 1, 1 << 31 - 1], type: 0, bytes: Data(count: 4))]
+        _ = try w.write(to: url)
+        guard case .invalid? = expectCheckpointError(url, { _ = try GGUFFile(url: url) }) else {
+            Issue.record("element count overflow not reported"); return
+        }
+        w.tensors = [.init(name: "huge", dims: [1 << 20, 1 << 20], type: 77, bytes: Data(count: 4))]
+        _ = try w.write(to: url)
+        guard case .truncated? = expectCheckpointError(url, { _ = try GGUFFile(url: url) }) else {
+            Issue.record("huge tensor of unknown type not reported"); return
+        }
         // Absurd element count in an array → truncated, without trying to allocate it.
         var d = Data("GGUF".utf8)
         d.le(UInt32(3)); d.le(UInt64(0)); d.le(UInt64(1))

@@ -334,9 +334,18 @@ public final class GGUFFile: @unchecked Sendable {
                 guard offset <= UInt64(raw.count) else {
                     throw CheckpointError.truncated(file: file, what: "the data of tensor \(name) (offset \(offset))")
                 }
-                if let (e, _) = type.blockLayout, dims[0] % e != 0 {
-                    throw CheckpointError.invalid(
-                        file: file, detail: "tensor \(name) of type \(type) has a row of \(dims[0]) elements, not a multiple of \(e)")
+                if let (e, b) = type.blockLayout {
+                    guard dims[0] % e == 0 else {
+                        throw CheckpointError.invalid(
+                            file: file, detail: "tensor \(name) of type \(type) has a row of \(dims[0]) elements, not a multiple of \(e)")
+                    }
+                    // Reject absurd sizes here (no overflow later); a plain cut file is reported by `tensor(_:)`.
+                    let (bytes, overflow) = (elements / e).multipliedReportingOverflow(by: b)
+                    guard !overflow, bytes <= raw.count else {
+                        throw CheckpointError.truncated(file: file, what: "the data of tensor \(name) (\(dims) \(type) is larger than the file)")
+                    }
+                } else if elements / 8 > raw.count {  // no ggml type packs more than 8 elements per byte
+                    throw CheckpointError.truncated(file: file, what: "the data of tensor \(name) (\(dims) \(type) is larger than the file)")
                 }
                 guard h.infos[name] == nil else {
                     throw CheckpointError.invalid(file: file, detail: "tensor \(name) is declared twice")
