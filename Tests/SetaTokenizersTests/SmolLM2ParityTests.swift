@@ -53,11 +53,9 @@ enum SmolLM2Reference {
     static let tokenizer: BPETokenizer = {
         let v = vocabulary
         return try! BPETokenizer(
-            tokens: v.tokens, merges: v.merges, tokenTypes: v.tokenTypes,
+            ggufModel: v.model, pre: v.pre, tokens: v.tokens, merges: v.merges, tokenTypes: v.tokenTypes,
             bosTokenId: v.bosTokenId, eosTokenId: v.eosTokenId, padTokenId: v.padTokenId,
-            unknownTokenId: v.unknownTokenId,
-            preTokenizer: PreTokenizer.forGGUF(pre: v.pre ?? "gpt2")!,
-            source: ggufURL.path)
+            unknownTokenId: v.unknownTokenId, source: ggufURL.path)
     }()
 }
 
@@ -83,6 +81,18 @@ struct SmolLM2ParityTests {
         #expect(t.token(of: 2) == "<|im_end|>")
         #expect(t.isSpecial(0) && !t.isSpecial(100))
         #expect(R.vocabulary.chatTemplate == R.fixture.chat_template)
+        #expect(t.preTokenizer == .smolLM2)
+    }
+
+    @Test func unsupportedGGUFTokenizerNamesTheFile() {
+        #expect(throws: TokenizerError.unsupported(file: "x.gguf", component: "tokenizer.ggml.model", type: "llama")) {
+            _ = try BPETokenizer(ggufModel: "llama", pre: nil, tokens: ["a"], merges: [], tokenTypes: nil,
+                                 bosTokenId: nil, eosTokenId: nil, padTokenId: nil, unknownTokenId: nil, source: "x.gguf")
+        }
+        #expect(throws: TokenizerError.unsupported(file: "x.gguf", component: "tokenizer.ggml.pre", type: "mystery")) {
+            _ = try BPETokenizer(ggufModel: "gpt2", pre: "mystery", tokens: ["a"], merges: [], tokenTypes: nil,
+                                 bosTokenId: nil, eosTokenId: nil, padTokenId: nil, unknownTokenId: nil, source: "x.gguf")
+        }
     }
 
     @Test(.enabled(if: R.available, skipMessage))
