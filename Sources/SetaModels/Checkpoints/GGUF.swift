@@ -1,6 +1,7 @@
 // GGUF (llama.cpp's checkpoint format), versions 2 and 3: header, metadata key/values, tensor infos and a
 // data section, all little-endian. The file is memory-mapped; `tensor(_:)` dequantises one tensor to float32
-// (see GGUFQuant.swift) and returns it in PyTorch axis order.
+// (see GGUFQuant.swift: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) and returns it in
+// PyTorch axis order.
 //
 // Layout: "GGUF" u32 version, u64 tensor_count, u64 kv_count, kv_count × (string key, u32 type, value),
 // tensor_count × (string name, u32 n_dims, n_dims × u64 ne, u32 ggml_type, u64 offset), padding to
@@ -138,6 +139,11 @@ public struct GGMLType: RawRepresentable, Hashable, Sendable, CustomStringConver
         case .q8_0: return (32, 34)
         case .q4_0: return (32, 18)
         case .q4_1: return (32, 20)
+        case .q5_0: return (32, 22)
+        case .q5_1: return (32, 24)
+        case .q4_K: return (256, 144)
+        case .q5_K: return (256, 176)
+        case .q6_K: return (256, 210)
         default: return nil
         }
     }
