@@ -75,11 +75,8 @@ extension BPETokenizer {
         var filled = [Bool](repeating: false, count: maxId + 1)
         for (token, id) in pairs { tokens[id] = token; filled[id] = true }
         for t in added where t.id <= maxId && !filled[t.id] { tokens[t.id] = t.content; filled[t.id] = true }
-        if let hole = filled.firstIndex(of: false) {
-            // Keep ids dense; a placeholder that no text can produce.
-            _ = hole
-            for i in 0...maxId where !filled[i] { tokens[i] = "<|seta:unused:\(i)|>" }
-        }
+        // Keep ids dense: holes get a placeholder that no text can produce.
+        for i in filled.indices where !filled[i] { tokens[i] = "<|seta:unused:\(i)|>" }
 
         // Merges: "a b" strings or [a, b] pairs
         var merges: [(String, String)] = []
