@@ -193,52 +193,51 @@ struct GGUFCursor {
 
     /// A u64 count or size that must fit in Int and in the bytes left (each item taking `minBytes`).
     mutating func count(_ what: @autoclosure () -> String, minBytes: Int) throws -> Int {
-        let name = what()
-        let n = try read(UInt64.self, name)
+        let n = try read(UInt64.self, what())
         guard n <= UInt64(Int.max / max(minBytes, 1)), Int(n) * minBytes <= remaining else {
-            throw CheckpointError.truncated(file: file, what: "\(name) (\(n) items declared, \(remaining) bytes left)")
+            throw CheckpointError.truncated(file: file, what: "\(what()) (\(n) items declared, \(remaining) bytes left)")
         }
         return Int(n)
     }
 
     mutating func string(_ what: @autoclosure () -> String) throws -> String {
-        let name = what()
-        let n = try count("the length of \(name)", minBytes: 1)
+        let n = try count("the length of \(what())", minBytes: 1)
         let s = String(decoding: UnsafeRawBufferPointer(rebasing: raw[position ..< position + n]), as: UTF8.self)
         position += n
         return s
     }
 
-    mutating func value(type: UInt32, _ what: String, depth: Int = 0) throws -> GGUFValue {
+    /// `what` names the value in error messages; it is only evaluated when something goes wrong.
+    mutating func value(type: UInt32, _ what: @autoclosure () -> String, depth: Int = 0) throws -> GGUFValue {
         switch type {
-        case 0: return .uint8(try read(UInt8.self, what))
-        case 1: return .int8(try read(Int8.self, what))
-        case 2: return .uint16(try read(UInt16.self, what))
-        case 3: return .int16(try read(Int16.self, what))
-        case 4: return .uint32(try read(UInt32.self, what))
-        case 5: return .int32(try read(Int32.self, what))
-        case 6: return .float32(Float(bitPattern: try read(UInt32.self, what)))
-        case 7: return .bool(try read(UInt8.self, what) != 0)
-        case 8: return .string(try string(what))
+        case 0: return .uint8(try read(UInt8.self, what()))
+        case 1: return .int8(try read(Int8.self, what()))
+        case 2: return .uint16(try read(UInt16.self, what()))
+        case 3: return .int16(try read(Int16.self, what()))
+        case 4: return .uint32(try read(UInt32.self, what()))
+        case 5: return .int32(try read(Int32.self, what()))
+        case 6: return .float32(Float(bitPattern: try read(UInt32.self, what())))
+        case 7: return .bool(try read(UInt8.self, what()) != 0)
+        case 8: return .string(try string(what()))
         case 9:
-            guard depth < 8 else { throw CheckpointError.invalid(file: file, detail: "\(what) nests arrays too deeply") }
-            let elementType = try read(UInt32.self, "the element type of \(what)")
+            guard depth < 8 else { throw CheckpointError.invalid(file: file, detail: "\(what()) nests arrays too deeply") }
+            let elementType = try read(UInt32.self, "the element type of \(what())")
             let size = Self.minSize(of: elementType)
             guard size > 0 else {
-                throw CheckpointError.invalid(file: file, detail: "\(what) has unknown element type \(elementType)")
+                throw CheckpointError.invalid(file: file, detail: "\(what()) has unknown element type \(elementType)")
             }
-            let n = try count("the elements of \(what)", minBytes: size)
+            let n = try count("the elements of \(what())", minBytes: size)
             var out = [GGUFValue]()
             out.reserveCapacity(n)
             for i in 0 ..< n {
-                out.append(try value(type: elementType, "element \(i) of \(what)", depth: depth + 1))
+                out.append(try value(type: elementType, "element \(i) of \(what())", depth: depth + 1))
             }
             return .array(out)
-        case 10: return .uint64(try read(UInt64.self, what))
-        case 11: return .int64(try read(Int64.self, what))
-        case 12: return .float64(Double(bitPattern: try read(UInt64.self, what)))
+        case 10: return .uint64(try read(UInt64.self, what()))
+        case 11: return .int64(try read(Int64.self, what()))
+        case 12: return .float64(Double(bitPattern: try read(UInt64.self, what())))
         default:
-            throw CheckpointError.invalid(file: file, detail: "\(what) has unknown value type \(type)")
+            throw CheckpointError.invalid(file: file, detail: "\(what()) has unknown value type \(type)")
         }
     }
 
