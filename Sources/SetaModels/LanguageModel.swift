@@ -40,19 +40,13 @@ public final class LanguageModel {
         guard let tokens = gguf["tokenizer.ggml.tokens"]?.stringArray else {
             throw ModelError.invalidConfig(file, "no tokenizer.ggml.tokens: the GGUF carries no tokenizer")
         }
-        guard gguf["tokenizer.ggml.model"]?.string == "gpt2" else {
-            throw ModelError.invalidConfig(file, "tokenizer.ggml.model \"\(gguf["tokenizer.ggml.model"]?.string ?? "none")\" is not byte-level BPE (gpt2)")
-        }
-        let pre = gguf["tokenizer.ggml.pre"]?.string ?? "default"
-        guard let preTokenizer = PreTokenizer.forGGUF(pre: pre) else {
-            throw ModelError.invalidConfig(file, "unsupported pre-tokenizer tokenizer.ggml.pre = \"\(pre)\"")
-        }
         let tokenizer = try BPETokenizer(
+            ggufModel: gguf["tokenizer.ggml.model"]?.string ?? "none", pre: gguf["tokenizer.ggml.pre"]?.string,
             tokens: tokens, merges: gguf["tokenizer.ggml.merges"]?.stringArray ?? [],
             tokenTypes: gguf["tokenizer.ggml.token_type"]?.intArray,
             bosTokenId: gguf["tokenizer.ggml.bos_token_id"]?.int, eosTokenId: gguf["tokenizer.ggml.eos_token_id"]?.int,
             padTokenId: gguf["tokenizer.ggml.padding_token_id"]?.int,
-            unknownTokenId: gguf["tokenizer.ggml.unknown_token_id"]?.int, preTokenizer: preTokenizer, source: file)
+            unknownTokenId: gguf["tokenizer.ggml.unknown_token_id"]?.int, source: file)
         try checkVocabulary(tokenizer, network, file)
         let template = (gguf["tokenizer.chat_template"]?.string ?? "").contains("SmolLM") ? ChatTemplate.smolLM2 : .chatML
         return LanguageModel(network: network, tokenizer: tokenizer, chatTemplate: template, source: file)
