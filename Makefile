@@ -8,7 +8,7 @@ SETA_CACHE   ?= $(HOME)/.cache/seta
 export SETA_CACHE
 RELEASE_BIN  := .build/release
 
-.PHONY: run test deps model build microbench clean
+.PHONY: run test deps model model-for-tests build microbench clean
 
 ## Main job on the embedded default (SmolLM2-135M-Instruct): load it, generate, and measure the core.
 run: deps build model
@@ -31,9 +31,10 @@ build:
 model: build
 	$(RELEASE_BIN)/seta model fetch
 
-## Tests that compare against the real model need it in the cache; fetched without building the release CLI.
+## Tests compare against the real model: fetch it with the debug CLI (the build `swift test` reuses).
 model-for-tests:
-	@bash scripts/fetch-default-model.sh
+	$(SWIFT) build --product seta
+	.build/debug/seta model fetch
 
 microbench:
 	$(SWIFT) run -c release seta-microbench

@@ -54,8 +54,11 @@ public final class LanguageModel {
 
     public static func load(huggingFaceFolder folder: URL) throws -> LanguageModel {
         let tokenizerURL = folder.appendingPathComponent("tokenizer.json")
-        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
-            throw ModelError.missingFile(folder.path, "tokenizer.json is missing")
+        let missing = ["config.json", "tokenizer.json"].filter {
+            !FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+        }
+        guard missing.isEmpty else {
+            throw ModelError.missingFile(folder.path, missing.joined(separator: " and ") + (missing.count == 1 ? " is missing" : " are missing"))
         }
         let network = try LlamaModel.load(huggingFaceFolder: folder)
         let tokenizer = try BPETokenizer(tokenizerJSON: tokenizerURL)
