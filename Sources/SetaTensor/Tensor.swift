@@ -14,6 +14,7 @@ public final class Storage: @unchecked Sendable {
 
     public init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0, "negative element count \(count)")
+        _ = Storage.allocatorConfigured
         self.count = count
         self.pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
         if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
@@ -28,6 +29,17 @@ public final class Storage: @unchecked Sendable {
     }
 
     deinit { if owner == nil { pointer.deallocate() } }
+
+    /// Activations are allocated and freed at every op. By default glibc serves blocks above 128 KiB with fresh
+    /// mmaps, so every large activation page-faults on first touch; keeping freed blocks in the heap (no mmap,
+    /// no trimming) turns that into reuse of warm memory.
+    static let allocatorConfigured: Bool = {
+        #if os(Linux)
+        mallopt(M_MMAP_THRESHOLD, 1 << 30)
+        mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        #endif
+        return true
+    }()
 }
 
 public final class Tensor: @unchecked Sendable {
@@ -117,4 +129,5 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
+import CBLAS
 import Foundation

@@ -10,6 +10,12 @@ import Testing
     }
 
     @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func rowVectorMatmul(tA: Bool, tB: Bool) {
+        let a = random(tA ? [4, 1] : [1, 4], seed: 48), b = random(tB ? [5, 4] : [4, 5], seed: 49)
+        checkGradients([a, b]) { matmul($0[0], $0[1], transposeA: tA, transposeB: tB) }
+    }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
     func batchedMatmul(tA: Bool, tB: Bool) {
         let a = random(tA ? [2, 4, 3] : [2, 3, 4], seed: 3), b = random(tB ? [2, 5, 4] : [2, 4, 5], seed: 4)
         checkGradients([a, b]) { matmul($0[0], $0[1], transposeA: tA, transposeB: tB) }

@@ -5,9 +5,10 @@ import Testing
 @testable import SetaTensor
 
 @Suite struct ValueTests {
-    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
-    func matmulMatchesNaiveLoop(tA: Bool, tB: Bool) {
-        let (m, k, n) = (7, 5, 3)
+    /// m = 1 takes the GEMV path (decoding one token).
+    @Test(arguments: [1, 7], [(false, false), (false, true), (true, false), (true, true)])
+    func matmulMatchesNaiveLoop(m: Int, transposes: (Bool, Bool)) {
+        let (tA, tB) = transposes, (k, n) = (5, 3)
         let a = random(tA ? [k, m] : [m, k], seed: 1), b = random(tB ? [n, k] : [k, n], seed: 2)
         let c = matmul(a, b, transposeA: tA, transposeB: tB)
         var expected = [Float]()
