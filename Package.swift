@@ -56,10 +56,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Micro-benchmarks of the core (GEMM, fused attention) — an executable, never a test.
+        // Micro-benchmarks of the core (GEMM, fused attention) and of the default model's forward — an executable, never a test.
         .executableTarget(
             name: "SetaMicrobench",
-            dependencies: ["SetaTensor"],
+            dependencies: ["SetaModels"],
             swiftSettings: kernelFlags
         ),
         .testTarget(name: "SetaTensorTests", dependencies: ["SetaTensor"]),

@@ -1,7 +1,10 @@
 // seta-microbench: GFLOPS of the core's GEMM and of one fused causal attention forward/backward at
 // SmolLM2-135M shapes (d = 576, 9 heads, 3 KV heads, head 64), against the machine's FP32 peak.
-// An executable, never a test: `swift run -c release seta-microbench [--quick]`.
+// With `--model default` (or a path) it also times the model: prefill at 1×128 and 8×128 tokens and greedy
+// decoding (16-token prompt, 64 new tokens), median of repeated runs after a warm-up.
+// An executable, never a test: `swift run -c release seta-microbench [--quick] [--model default]`.
 import Foundation
+import SetaModels
 import SetaTensor
 
 let quick = CommandLine.arguments.contains("--quick")
@@ -56,4 +59,29 @@ for (b, t) in [(1, 128), (4, 128), (1, 512)] {
     let s = measure { q.zeroGrad(); k.zeroGrad(); v.zeroGrad(); causalAttention(q, k, v).backward(gradient: seed) }
     report("  fwd+bwd  B=\(b) T=\(t)", flops: 3 * fwd, seconds: s)
     q.requiresGrad = false; k.requiresGrad = false; v.requiresGrad = false
+}
+
+// MARK: - The model end to end
+
+if let i = CommandLine.arguments.firstIndex(of: "--model"), i + 1 < CommandLine.arguments.count {
+    let lm = try LanguageModel.load(CommandLine.arguments[i + 1])
+    let c = lm.config
+    let perToken = 2.0 * Double(c.parameterCount - c.vocabSize * c.hiddenSize)  // every matmul but the LM head
+    print("Model \(lm.source): prefill (final hidden states + LM head on the last position of each row)")
+    for batch in [1, 8] {
+        let ids = (0..<(batch * 128)).map { 200 + ($0 * 7919) % 40000 }
+        let s = measure {
+            let h = lm.network.hiddenStates(ids: ids, batch: batch)
+            _ = lm.network.logits(hidden: h, rows: (0..<batch).map { $0 * 128 + 127 })
+        }
+        report(String(format: "  prefill %d×128  %8.1f tokens/s", batch, Double(batch * 128) / s),
+               flops: perToken * Double(batch * 128), seconds: s)
+    }
+    let prompt = Array((0..<16).map { 200 + ($0 * 7919) % 40000 })
+    var rates: [Double] = []
+    for _ in 0..<(quick ? 2 : 5) {
+        let g = try lm.generate(promptIds: prompt, options: GenerationOptions(maxNewTokens: 64))
+        rates.append(g.decodeTokensPerSecond)
+    }
+    print(String(format: "  generate 16 + 64 tokens, greedy: %.1f tokens/s (median of %d)", rates.sorted()[rates.count / 2], rates.count))
 }
