@@ -2,9 +2,10 @@
 // Seta — continual learning of language models (SETA: Mixture of Sparse Experts for Task-Agnostic CL).
 //
 // Targets, bottom to top (arrows point down):
-//   seta (CLI) ─► SetaModels ─► SetaTensor ─► CBLAS (OpenBLAS)
-//                     └───────► SetaTokenizers
-// Later layers (experts, continual strategies, data, metrics) slot in between SetaModels and the CLI.
+//   seta (CLI) ─► SetaContinual ─► SetaExperts ─► SetaModels ─► SetaTensor ─► CBLAS (OpenBLAS)
+//                      │                              └───────► SetaTokenizers
+//                      ├──────► SetaData
+//                      └──────► SetaMetrics
 import PackageDescription
 
 /// Hot kernels are built optimised even in debug builds (a debug kernel is ~700× slower), for a CPU with
@@ -49,9 +50,18 @@ let package = Package(
             dependencies: ["SetaTensor", "SetaTokenizers"],
             swiftSettings: kernelFlags
         ),
+        // Task streams: the data formats (O-LoRA CL_Benchmark, SuperNI, JSONL), prompts, named benchmarks, scoring.
+        .target(name: "SetaData", swiftSettings: kernelFlags),
+        // Continual-learning metrics, all derived from the accuracy matrix; the results.json record.
+        .target(name: "SetaMetrics"),
+        // Adapters and experts: LoRA, SETA's expert pools (shared sub-blocks, unique experts), the gate.
+        .target(name: "SetaExperts", dependencies: ["SetaModels"], swiftSettings: kernelFlags),
+        // Continual strategies (one file per method) and the trainer that runs a task stream.
+        .target(name: "SetaContinual", dependencies: ["SetaExperts", "SetaData", "SetaMetrics"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "SetaCLI",
             dependencies: [
+                "SetaContinual",
                 "SetaModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -68,6 +78,9 @@ let package = Package(
             dependencies: ["SetaTokenizers"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "SetaDataTests", dependencies: ["SetaData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SetaMetricsTests", dependencies: ["SetaMetrics"]),
+        .testTarget(name: "SetaContinualTests", dependencies: ["SetaContinual"]),
         .testTarget(
             name: "SetaModelsTests",
             dependencies: ["SetaModels"],

@@ -1,0 +1,1 @@
+// Continual strategies and the trainer.
