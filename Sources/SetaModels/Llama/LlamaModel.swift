@@ -13,14 +13,15 @@ public final class LlamaAttention {
     }
 
     /// x: [B·T, D] → [B·T, D]. Writes this step's keys/values into `cache` when given.
-    func callAsFunction(_ x: Tensor, batch: Int, length: Int, rotary: RotaryTable, cache: KVCache.Layer?) -> Tensor {
+    func callAsFunction(_ x: Tensor, batch: Int, length: Int, rotary: RotaryTable, cache: KVCache.Layer?,
+                        keyStart: [Int]?) -> Tensor {
         var queries = reshape(q(x), [batch, length, heads, headDim])       // (B, T, H, Dh)
         var keys = reshape(k(x), [batch, length, kvHeads, headDim])        // (B, T, G, Dh)
         var values = reshape(v(x), [batch, length, kvHeads, headDim])      // (B, T, G, Dh)
         queries = rope(queries, table: rotary)
         keys = rope(keys, table: rotary)
         if let cache { (keys, values) = cache.append(keys: keys, values: values) }  // (B, S, G, Dh)
-        let attended = causalAttention(queries, keys, values)              // (B, T, H, Dh)
+        let attended = causalAttention(queries, keys, values, keyStart: keyStart)  // (B, T, H, Dh)
         return o(reshape(attended, [batch * length, heads * headDim]))
     }
 }
@@ -43,9 +44,10 @@ public final class LlamaBlock {
     }
 
     /// x: [B·T, D] → [B·T, D] (pre-norm residual block).
-    func callAsFunction(_ x: Tensor, batch: Int, length: Int, rotary: RotaryTable, cache: KVCache.Layer?) -> Tensor {
+    func callAsFunction(_ x: Tensor, batch: Int, length: Int, rotary: RotaryTable, cache: KVCache.Layer?,
+                        keyStart: [Int]?) -> Tensor {
         let h = add(x, attention(rmsNorm(x, weight: attentionNorm, eps: eps), batch: batch, length: length,
-                                 rotary: rotary, cache: cache))
+                                 rotary: rotary, cache: cache, keyStart: keyStart))
         return add(h, mlp(rmsNorm(h, weight: mlpNorm, eps: eps)))
     }
 }
@@ -64,13 +66,15 @@ public final class LlamaModel {
 
     /// Final-normed hidden states. ids: B rows of T tokens, flattened row-major → [B·T, D].
     /// With a cache, the tokens continue the cached sequence (positions cache.length ..< cache.length + T).
-    public func hiddenStates(ids: [Int], batch: Int, cache: KVCache? = nil) -> Tensor {
+    /// `leftPadding[b]` = number of padding tokens at the start of row b (masked out as keys; RoPE is relative,
+    /// so the shifted positions of the real tokens do not change their attention).
+    public func hiddenStates(ids: [Int], batch: Int, cache: KVCache? = nil, leftPadding: [Int]? = nil) -> Tensor {
         precondition(batch > 0 && ids.count % batch == 0, "hiddenStates: \(ids.count) ids do not split into \(batch) rows")
         let length = ids.count / batch, start = cache?.length ?? 0
         let rotary = RotaryTable(headDim: config.headDim, base: config.ropeTheta, start: start, count: length)
         var x = embedding(ids, table: embeddings)                          // (B·T, D)
         for (i, block) in blocks.enumerated() {
-            x = block(x, batch: batch, length: length, rotary: rotary, cache: cache?.layers[i])
+            x = block(x, batch: batch, length: length, rotary: rotary, cache: cache?.layers[i], keyStart: leftPadding)
         }
         cache?.length += length
         return rmsNorm(x, weight: finalNorm, eps: config.rmsNormEps)
