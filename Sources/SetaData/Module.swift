@@ -1,1 +1,0 @@
-// Task streams and scoring.
