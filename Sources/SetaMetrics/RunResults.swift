@@ -142,6 +142,7 @@ public struct RunResults: Codable, Equatable, Sendable {
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do { try data.write(to: temporary) } catch {
+            try? FileManager.default.removeItem(at: temporary)
             throw .unwritable(file: file, reason: error.localizedDescription)
         }
         if rename(temporary.path, file) != 0 {
