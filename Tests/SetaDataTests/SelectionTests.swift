@@ -34,6 +34,15 @@ import Testing
         #expect(seededSubset(Self.examples, count: 0, seed: 1).isEmpty)
     }
 
+    @Test func sampledTaskKeepsSplitsIndependent() {
+        let task = TaskData(name: "t", kind: .generation, labels: nil, train: Self.examples, test: Self.examples, source: "x")
+        let a = task.sampled(trainCount: 10, testCount: 5, seed: 9)
+        #expect(a.train == seededSubset(Self.examples, count: 10, seed: 9))
+        #expect(a.test.count == 5)
+        #expect(task.sampled(trainCount: 20, testCount: 5, seed: 9).test == a.test)
+        #expect(task.sampled(trainCount: nil, testCount: nil, seed: 9) == task)
+    }
+
     @Test func validationSplitPartitionsTrain() {
         let (train, validation) = validationSplit(train: Self.examples, fraction: 0.1, seed: 3)
         #expect(validation.count == 10 && train.count == 90)
