@@ -17,8 +17,9 @@
 ///     demo3_third     Name the class of the third word.                 gav     lum   sor
 ///     demo4_fourth    Sort the last word into its category.             kep     dut   vin
 ///
-/// Prompt (O-LoRA style): `instruction + "Option: " + labels + "\n" + input + "\nAnswer:"`, about 30 tokens;
-/// target `" " + label`, one short word.
+/// Prompt (O-LoRA style): `instruction + "Option: " + labels + "\n" + input + "\nAnswer:"`, 29–33 tokens with
+/// SmolLM2's tokenizer; target `" " + label`, one short word of 1–2 tokens whose first tokens differ between
+/// all twelve label words (so the first generated token already decides the answer).
 ///
 /// **Why it works as a continual-learning probe.** (b) The label words are nonsense and assigned by a hidden
 /// rule, so a base model is near chance (1/3) zero-shot. (c) The rule is simple and local — one word's

@@ -65,3 +65,14 @@ public func validationSplit(train: [Example], fraction: Double, seed: UInt64) ->
     let count = Int((min(max(fraction, 0), 1) * Double(train.count)).rounded())
     return validationSplit(train: train, count: count, seed: seed)
 }
+
+extension TaskData {
+    /// The task with seeded subsets of its splits (`nil` keeps a split whole). Train and test draw from
+    /// different streams of the same seed, so changing one count never changes the other split's subset.
+    public func sampled(trainCount: Int?, testCount: Int?, seed: UInt64) -> TaskData {
+        var t = self
+        t.train = seededSubset(train, count: trainCount, seed: seed)
+        t.test = seededSubset(test, count: testCount, seed: seed ^ 0x7E57_7E57_7E57_7E57)
+        return t
+    }
+}

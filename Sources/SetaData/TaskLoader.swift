@@ -256,7 +256,8 @@ public enum TaskLoader {
             return "expected \(type) but found null at \(path(ctx.codingPath))"
         case .dataCorrupted(let ctx):
             let under = (ctx.underlyingError as NSError?).map { " (\($0.localizedDescription))" } ?? ""
-            return "\(ctx.debugDescription.trimmingCharacters(in: CharacterSet(charactersIn: ". ")))\(under) at \(path(ctx.codingPath))"
+            let at = ctx.codingPath.isEmpty ? "" : " at \(path(ctx.codingPath))"
+            return "\(ctx.debugDescription.trimmingCharacters(in: CharacterSet(charactersIn: ". ")))\(under)\(at)"
         @unknown default:
             return "\(e)"
         }

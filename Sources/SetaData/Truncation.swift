@@ -3,24 +3,34 @@
 /// Shortens `e.input` (cutting its tokens from the end) so that `encode(e.prompt).count ≤ maxPromptTokens`.
 ///
 /// The prefix, suffix, target and references are never touched. Tokenising a concatenation is not the sum of
-/// tokenising its parts (merges across the boundaries), so the cut is a first estimate that is refined: the
-/// prompt is re-encoded after every cut and the input shortened further until it fits. If even an empty input
-/// leaves the prompt too long, the input is emptied and the example returned as it is (prefix and suffix are
-/// the task's contract, not ours to cut).
+/// tokenising its parts (merges across the boundaries), so the cut is not computed but searched: the input keeps
+/// the longest prefix of its tokens for which the re-encoded prompt fits. The search starts from the estimate
+/// "input tokens − excess tokens" (usually right or one off) and narrows by bisection, assuming a longer input
+/// never gives a shorter prompt; it costs about 1 + log2(excess) encodings. If even an empty input leaves the
+/// prompt too long, the input is emptied and the example returned as it is (prefix and suffix are the task's
+/// contract, not ours to cut).
 public func truncated(
     _ e: Example, maxPromptTokens: Int, encode: (String) -> [Int], decode: ([Int]) -> String
 ) -> Example {
-    var excess = encode(e.prompt).count - maxPromptTokens
+    let excess = encode(e.prompt).count - maxPromptTokens
     guard excess > 0 else { return e }
     let inputTokens = encode(e.input)
-    var keep = inputTokens.count
     var out = e
-    while excess > 0 && keep > 0 {
-        keep = max(0, keep - excess)
+    func fits(_ keep: Int) -> Bool {
         out.input = decode(Array(inputTokens[..<keep]))
-        excess = encode(out.prompt).count - maxPromptTokens
+        return encode(out.prompt).count <= maxPromptTokens
     }
-    if excess > 0 { out.input = "" }
+    // Invariant: keeping `hi` tokens does not fit; keeping `lo` fits (or lo = 0, checked last).
+    var lo = 0, hi = inputTokens.count
+    if hi > 0 {
+        let guess = min(max(0, inputTokens.count - excess), hi - 1)
+        if fits(guess) { lo = guess } else { hi = guess }
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if fits(mid) { lo = mid } else { hi = mid }
+        }
+    }
+    out.input = lo > 0 ? decode(Array(inputTokens[..<lo])) : ""
     return out
 }
 
