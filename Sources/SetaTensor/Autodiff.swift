@@ -26,10 +26,13 @@ extension Tensor {
     /// Adds `g` (same element count) into this tensor's gradient.
     func accumulateGrad(from g: Tensor) {
         precondition(g.count == count, "gradient of \(g.count) elements for a tensor of \(count)")
-        accumulateGrad { dst in
-            let src = g.data
-            for i in 0..<count { dst[i] += src[i] }
+        if grad == nil {  // first contribution: a copy instead of zero-fill + add
+            let t = Tensor.empty(shape)
+            t.data.update(from: g.data, count: count)
+            grad = t
+            return
         }
+        Kernel.add(g.data, into: grad!.data, count)
     }
 
     /// Backpropagates from this scalar (d self/d self = 1), or from any tensor given the seed gradient

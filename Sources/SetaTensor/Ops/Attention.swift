@@ -9,32 +9,59 @@ import Foundation
 /// cache). Query t has absolute position S − T + t and attends to keys j ≤ S − T + t, and j ≥ keyStart[b]
 /// when `keyStart` is given (left padding). Returns [B, T, H, D].
 public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]? = nil) -> Tensor {
+    causalAttention(q, k, v, keyStart: keyStart, queryBlock: attentionQueryBlock(queries: q.size(1)))
+}
+
+/// Query rows per block: each block computes scores only up to its last visible key, skipping most of the
+/// masked upper triangle (smaller blocks skip more but run smaller, less efficient GEMMs).
+func attentionQueryBlock(queries t: Int) -> Int { t <= 256 ? 32 : 64 }
+
+/// Blocked causal attention (see the public entry point). Query rows are processed in blocks of `queryBlock`;
+/// block [t0, t1) attends to keys [keyStart, S − T + t1) only — masked scores are never computed, and the
+/// saved probabilities are only meaningful inside each block's key range.
+func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]?, queryBlock: Int) -> Tensor {
     precondition(q.rank == 4 && k.rank == 4 && k.shape == v.shape, "attention: q \(q.shape), k \(k.shape), v \(v.shape)")
     let (b, t, h, d) = (q.size(0), q.size(1), q.size(2), q.size(3))
     let (s, g) = (k.size(1), k.size(2))
     precondition(k.size(0) == b && k.size(3) == d && g > 0 && h % g == 0 && s >= t,
                  "attention: q \(q.shape) does not fit k/v \(k.shape) (heads must be a multiple of KV heads)")
     precondition(keyStart == nil || keyStart!.count == b, "attention: keyStart needs one entry per batch row")
+    precondition(queryBlock > 0, "attention: query block must be positive")
     let headsPerGroup = h / g, scaleQK = 1 / Float(d).squareRoot()
     let qStride = h * d, kvStride = g * d
     let keepProbs = q.requiresGrad || k.requiresGrad || v.requiresGrad
     let probs = Tensor.empty(keepProbs ? [b, h, t, s] : [1])
     let out = Tensor.empty(q.shape)
     let qp = q.data, kp = k.data, vp = v.data, op = out.data
+    let offset = s - t   // absolute position of query 0
+    let blocks = (t + queryBlock - 1) / queryBlock
+    /// Key range [lo, hi) seen by query block `blk` of batch row `bi`.
+    func keyRange(_ bi: Int, _ blk: Int) -> (lo: Int, hi: Int, t0: Int, t1: Int) {
+        let t0 = blk * queryBlock, t1 = min(t, t0 + queryBlock)
+        return (max(keyStart?[bi] ?? 0, 0), min(s, offset + t1), t0, t1)
+    }
+    // Visible (query, key) pairs ≈ half of T·S when causal: the FLOPs that are actually run.
+    let flopsPerHead = 4 * d * (t * offset + t * (t + 1) / 2 + t * queryBlock / 2)
 
-    parallelOverGroups(count: b * g, flopsEach: 4 * headsPerGroup * t * s * d) { item, scratch in
-        let bi = item / g, gi = item % g
-        let start = keyStart?[bi] ?? 0
-        for hh in 0..<headsPerGroup {
-            let hi = gi * headsPerGroup + hh
-            let p = keepProbs ? probs.data + ((bi * h + hi) * t) * s : scratch(t * s)
-            BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scaleQK,
-                      a: qp + bi * t * qStride + hi * d, lda: qStride,
-                      b: kp + bi * s * kvStride + gi * d, ldb: kvStride, beta: 0, c: p, ldc: s)
-            for ti in 0..<t { softmaxRow(p + ti * s, count: s, from: start, through: s - t + ti) }
-            BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s,
-                      a: p, lda: s, b: vp + bi * s * kvStride + gi * d, ldb: kvStride,
-                      beta: 0, c: op + bi * t * qStride + hi * d, ldc: qStride)
+    // Forward: one work item per (batch, head); heads are independent.
+    parallelOverGroups(count: b * h, flopsEach: flopsPerHead) { item, scratch in
+        let bi = item / h, hi = item % h, gi = hi / headsPerGroup
+        let kg = kp + bi * s * kvStride + gi * d, vg = vp + bi * s * kvStride + gi * d
+        let headProbs = keepProbs ? probs.data + ((bi * h + hi) * t) * s : scratch(queryBlock * s)
+        for blk in 0..<blocks {
+            let (lo, hiKey, t0, t1) = keyRange(bi, blk), rows = t1 - t0
+            let qb = qp + (bi * t + t0) * qStride + hi * d, ob = op + (bi * t + t0) * qStride + hi * d
+            guard lo < hiKey else {  // nothing visible: zero output rows
+                for r in 0..<rows { (ob + r * qStride).update(repeating: 0, count: d) }
+                continue
+            }
+            let n = hiKey - lo
+            let p = (keepProbs ? headProbs + t0 * s : headProbs) + lo   // row stride s
+            BLAS.gemm(transA: false, transB: true, m: rows, n: n, k: d, alpha: scaleQK,
+                      a: qb, lda: qStride, b: kg + lo * kvStride, ldb: kvStride, beta: 0, c: p, ldc: s)
+            for r in 0..<rows { softmaxRow(p + r * s, count: n, from: 0, through: offset + t0 + r - lo) }
+            BLAS.gemm(transA: false, transB: false, m: rows, n: d, k: n,
+                      a: p, lda: s, b: vg + lo * kvStride, ldb: kvStride, beta: 0, c: ob, ldc: qStride)
         }
     }
     return out.recordOp(inputs: [q, k, v]) { dOut in
@@ -44,35 +71,43 @@ public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [In
         if k.requiresGrad { k.accumulateGrad { dk = $0 } }
         if v.requiresGrad { v.accumulateGrad { dv = $0 } }
         let dop = dOut.data
-        parallelOverGroups(count: b * g, flopsEach: 8 * headsPerGroup * t * s * d) { item, scratch in
+        parallelOverGroups(count: b * g, flopsEach: 2 * headsPerGroup * flopsPerHead) { item, scratch in
             let bi = item / g, gi = item % g
-            let dP = scratch(t * s)
             let kg = kp + bi * s * kvStride + gi * d, vg = vp + bi * s * kvStride + gi * d
+            let dkg = dk.map { $0 + bi * s * kvStride + gi * d }, dvg = dv.map { $0 + bi * s * kvStride + gi * d }
+            let dP = scratch(queryBlock * s)
             for hh in 0..<headsPerGroup {
                 let hi = gi * headsPerGroup + hh
-                let p = probs.data + ((bi * h + hi) * t) * s
-                let qh = qp + bi * t * qStride + hi * d, doh = dop + bi * t * qStride + hi * d
-                if let dv {  // dV += Pᵀ dO
-                    BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, a: p, lda: s, b: doh, ldb: qStride,
-                              beta: 1, c: dv + bi * s * kvStride + gi * d, ldc: kvStride)
-                }
-                guard dq != nil || dk != nil else { continue }
-                // dP = dO Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) in place.
-                BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, a: doh, lda: qStride, b: vg, ldb: kvStride,
-                          beta: 0, c: dP, ldc: s)
-                for ti in 0..<t {
-                    let pr = p + ti * s, dr = dP + ti * s
-                    var dot: Float = 0
-                    for j in 0..<s { dot += pr[j] * dr[j] }
-                    for j in 0..<s { dr[j] = pr[j] * (dr[j] - dot) }
-                }
-                if let dq {  // dQ += dS K / sqrt(D)
-                    BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, alpha: scaleQK, a: dP, lda: s,
-                              b: kg, ldb: kvStride, beta: 1, c: dq + bi * t * qStride + hi * d, ldc: qStride)
-                }
-                if let dk {  // dK += dSᵀ Q / sqrt(D)
-                    BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, alpha: scaleQK, a: dP, lda: s,
-                              b: qh, ldb: qStride, beta: 1, c: dk + bi * s * kvStride + gi * d, ldc: kvStride)
+                for blk in 0..<blocks {
+                    let (lo, hiKey, t0, t1) = keyRange(bi, blk), rows = t1 - t0
+                    guard lo < hiKey else { continue }
+                    let n = hiKey - lo
+                    let p = probs.data + ((bi * h + hi) * t + t0) * s + lo   // row stride s
+                    let qb = qp + (bi * t + t0) * qStride + hi * d, dob = dop + (bi * t + t0) * qStride + hi * d
+                    if let dvg {  // dV += Pᵀ dO
+                        BLAS.gemm(transA: true, transB: false, m: n, n: d, k: rows, a: p, lda: s, b: dob, ldb: qStride,
+                                  beta: 1, c: dvg + lo * kvStride, ldc: kvStride)
+                    }
+                    guard dq != nil || dkg != nil else { continue }
+                    // dP = dO Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) in place (row stride n).
+                    BLAS.gemm(transA: false, transB: true, m: rows, n: n, k: d, a: dob, lda: qStride,
+                              b: vg + lo * kvStride, ldb: kvStride, beta: 0, c: dP, ldc: n)
+                    for r in 0..<rows {
+                        let pr = p + r * s, dr = dP + r * n
+                        let dot = KVec(repeating: Kernel.dot(pr, dr, n))
+                        var j = 0
+                        while j + kVecWidth <= n { kStore(kLoad(pr + j) * (kLoad(dr + j) - dot), dr + j); j += kVecWidth }
+                        while j < n { dr[j] = pr[j] * (dr[j] - dot[0]); j += 1 }
+                    }
+                    if let dq {  // dQ += dS K / sqrt(D)
+                        BLAS.gemm(transA: false, transB: false, m: rows, n: d, k: n, alpha: scaleQK, a: dP, lda: n,
+                                  b: kg + lo * kvStride, ldb: kvStride, beta: 1,
+                                  c: dq + (bi * t + t0) * qStride + hi * d, ldc: qStride)
+                    }
+                    if let dkg {  // dK += dSᵀ Q / sqrt(D)
+                        BLAS.gemm(transA: true, transB: false, m: n, n: d, k: rows, alpha: scaleQK, a: dP, lda: n,
+                                  b: qb, ldb: qStride, beta: 1, c: dkg + lo * kvStride, ldc: kvStride)
+                    }
                 }
             }
         }
@@ -84,12 +119,7 @@ public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [In
 func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, from: Int, through: Int) {
     let lo = max(from, 0), hi = min(through, count - 1)
     guard lo <= hi else { row.update(repeating: 0, count: count); return }
-    var m = -Float.infinity
-    for j in lo...hi where row[j] > m { m = row[j] }
-    var total: Float = 0
-    for j in lo...hi { let e = expf(row[j] - m); row[j] = e; total += e }
-    let inv = 1 / total
-    for j in lo...hi { row[j] *= inv }
+    Kernel.softmaxRange(row, lo: lo, hi: hi)
     if lo > 0 { row.update(repeating: 0, count: lo) }
     if hi < count - 1 { (row + hi + 1).update(repeating: 0, count: count - 1 - hi) }
 }

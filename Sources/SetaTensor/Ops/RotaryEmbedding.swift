@@ -45,10 +45,20 @@ public func rope(_ x: Tensor, table: RotaryTable) -> Tensor {
                         for hi in 0..<h {
                             let base = ((bi * t + ti) * h + hi) * d
                             let x1 = src + base, x2 = src + base + half, y1 = dst + base, y2 = dst + base + half
-                            for i in 0..<half {
+                            var i = 0
+                            let dv = KVec(repeating: direction)
+                            while i + kVecWidth <= half {
+                                let cv = kLoad(c + i), sv = dv * kLoad(s + i), a = kLoad(x1 + i), b = kLoad(x2 + i)
+                                var r1 = a * cv - b * sv, r2 = b * cv + a * sv
+                                if accumulate { r1 += kLoad(y1 + i); r2 += kLoad(y2 + i) }
+                                kStore(r1, y1 + i); kStore(r2, y2 + i)
+                                i += kVecWidth
+                            }
+                            while i < half {
                                 let sv = direction * s[i]
                                 let r1 = x1[i] * c[i] - x2[i] * sv, r2 = x2[i] * c[i] + x1[i] * sv
                                 if accumulate { y1[i] += r1; y2[i] += r2 } else { y1[i] = r1; y2[i] = r2 }
+                                i += 1
                             }
                         }
                     }
