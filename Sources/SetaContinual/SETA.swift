@@ -25,7 +25,7 @@ public final class SETA: ContinualStrategy {
         public var split = SplitOnShareOptions()
         public var lambda: Float = 1                      // anchoring strength, after normalising Ω by its mean
         public var probeBatches = 8
-        public var probeEMA = 0.85
+        public var probeDecay = 0.85
         public var fisherExamples = 64
         public var gamma: Float = 1                       // Ω ← γ Ω + F
         public var gate = GateOptions()
@@ -154,7 +154,7 @@ public final class SETA: ContinualStrategy {
                     let (a, bb) = (pool.sharedA[b], pool.sharedB[b])
                     let untrained = bb.values.allSatisfy { $0 == 0 }
                     let score = (magnitude(a, weighted: !untrained) + magnitude(bb, weighted: !untrained)) / Double(a.count + bb.count)
-                    scores[p][b] = i == 0 ? score : options.probeEMA * scores[p][b] + (1 - options.probeEMA) * score
+                    scores[p][b] = i == 0 ? score : options.probeDecay * scores[p][b] + (1 - options.probeDecay) * score
                 }
             }
         }

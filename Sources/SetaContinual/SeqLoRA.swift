@@ -51,3 +51,29 @@ public final class SeqLoRA: ContinualStrategy {
         return state
     }
 }
+
+extension SeqLoRA {
+    /// Rebuilds SeqLoRA from a checkpoint on `model`.
+    public static func restore(_ state: StrategyState, model: LanguageModel) throws -> SeqLoRA {
+        var options = Options()
+        if case let .object(c)? = state.manifest["config"] {
+            if case let .number(r)? = c["rank"] { options.rank = Int(r) }
+            if case let .number(a)? = c["alpha"] { options.alpha = Float(a) }
+            if case let .array(ts)? = c["targets"] {
+                options.targets = ts.compactMap { if case let .string(s) = $0 { return TargetProjection(rawValue: s) } else { return nil } }
+            }
+        }
+        let seq = SeqLoRA(options: options)
+        var rng = SeededRNG(seed: 0)
+        seq.attach(to: model, taskCount: 0, rng: &rng)
+        for (name, lora) in seq.adapters {
+            for (key, target) in [("\(name).lora_A.weight", lora.a), ("\(name).lora_B.weight", lora.b)] {
+                guard let t = state.tensors[key], t.shape == target.shape else {
+                    throw CheckpointError.missingTensor(file: "adapters.safetensors", name: key)
+                }
+                target.data.update(from: t.data, count: t.count)
+            }
+        }
+        return seq
+    }
+}

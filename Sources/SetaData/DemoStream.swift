@@ -17,7 +17,8 @@
 ///     demo3_third     Name the class of the third word.                 gav     lum   sor
 ///     demo4_fourth    Sort the last word into its category.             kep     dut   vin
 ///
-/// Prompt (O-LoRA style): `instruction + "Option: " + labels + "\n" + input + "\nAnswer:"`, 29–33 tokens with
+/// Prompt (O-LoRA style): `instruction + "Option: " + labels + "\n" + input + "\nAnswer:"`, the options rotated by
+/// (k mod 3) places so that no option position means the same category in every task;, 29–33 tokens with
 /// SmolLM2's tokenizer; target `" " + label`, one short word of 1–2 tokens whose first tokens differ between
 /// all twelve label words (so the first generated token already decides the answer).
 ///
@@ -68,7 +69,11 @@ public enum DemoStream {
     public static func tasks(seed: UInt64, trainPerTask: Int = 100, testPerTask: Int = 50) -> [TaskData] {
         let (train, test) = inputs(seed: seed, train: trainPerTask, test: testPerTask)
         return specs.map { spec in
-            let prefix = spec.instruction + "Option: " + spec.labels.joined(separator: ", ") + "\n"
+            // Options listed in a task-specific rotation, so "the category's place in the option list" differs
+            // between tasks too: a model must learn each task's own mapping, not one shared positional rule.
+            let shift = (spec.position + 1) % spec.labels.count
+            let options = Array(spec.labels[shift...] + spec.labels[..<shift])
+            let prefix = spec.instruction + "Option: " + options.joined(separator: ", ") + "\n"
             func example(_ words: [(word: String, category: Int)]) -> Example {
                 let label = spec.labels[words[spec.position].category]
                 return Example(
