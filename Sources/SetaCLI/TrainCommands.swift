@@ -11,11 +11,12 @@ import SetaTensor
 /// Methods `--method` accepts.
 enum Method: String, ExpressibleByArgument, CaseIterable {
     case seta, seqLoRA = "seq-lora"
-    func strategy(targets: [TargetProjection]?) -> ContinualStrategy {
+    func strategy(targets: [TargetProjection]?, seta: SETAArguments? = nil) -> ContinualStrategy {
         switch self {
         case .seta:
             var o = SETA.Options()
             if let targets { o.targets = targets }
+            seta?.apply(to: &o)
             return SETA(options: o)
         case .seqLoRA:
             var o = SeqLoRA.Options()
@@ -49,6 +50,28 @@ struct TrainingArguments: ParsableArguments {
     }
 
     func targetList() throws -> [TargetProjection]? { try targets.map(TargetProjection.parse) }
+}
+
+/// SETA's own hyper-parameters (SETA.md; defaults there).
+struct SETAArguments: ParsableArguments {
+    @Option(name: .customLong("lambda"), help: "SETA: elastic anchoring strength λ (after normalising Ω by its mean). Default 1.")
+    var lambda: Float?
+    @Option(help: "SETA: split threshold rule, percentile or dynamic. Default percentile.") var splitRule: String?
+    @Option(help: "SETA: Fisher examples per task for Ω. Default 64.") var fisherExamples: Int?
+    @Option(help: "SETA: gradient-sensitivity probe batches per task. Default 8.") var probeBatches: Int?
+
+    func apply(to o: inout SETA.Options) {
+        if let lambda { o.lambda = lambda }
+        if let splitRule, let rule = SplitOnShareOptions.Rule(rawValue: splitRule) { o.split.rule = rule }
+        if let fisherExamples { o.fisherExamples = fisherExamples }
+        if let probeBatches { o.probeBatches = probeBatches }
+    }
+
+    func validate() throws {
+        if let splitRule, SplitOnShareOptions.Rule(rawValue: splitRule) == nil {
+            throw ValidationError("--split-rule must be percentile or dynamic, got \(splitRule)")
+        }
+    }
 }
 
 /// Renders training progress: a live line on a terminal, plain periodic lines otherwise.
@@ -86,11 +109,11 @@ final class ProgressPrinter {
 
 /// Runs one method over a stream into `run`, writing run.json, results.json, timings.json and checkpoints.
 func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
-              targets: [TargetProjection]?, benchmark: String?, run: URL, label: String) throws -> RunResults {
+              targets: [TargetProjection]?, seta: SETAArguments?, benchmark: String?, run: URL, label: String) throws -> RunResults {
     try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
     try RunFolder.writeDescription(RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                                   benchmark: benchmark, seed: options.seed), to: run)
-    let trainer = ContinualTrainer(model: lm, strategy: method.strategy(targets: targets), tasks: tasks, options: options,
+    let trainer = ContinualTrainer(model: lm, strategy: method.strategy(targets: targets, seta: seta), tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
     let results = try trainer.run(checkpoints: RunFolder.checkpoints(run), progress: ProgressPrinter(prefix: label).callAsFunction)
     try results.write(to: run.appendingPathComponent("results.json"))
@@ -126,6 +149,7 @@ struct Train: ParsableCommand {
     @Option(help: "A folder with one sub-folder per task.") var data: String?
     @Option(help: "Task folders under --data, in stream order, comma-separated.") var tasks: String?
     @OptionGroup var training: TrainingArguments
+    @OptionGroup var setaArguments: SETAArguments
 
     func validate() throws {
         guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
@@ -145,7 +169,7 @@ struct Train: ParsableCommand {
             }
             let lm = try modelOptions.load()
             let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
-                                       options: training.options(), targets: try training.targetList(), benchmark: benchmark,
+                                       options: training.options(), targets: try training.targetList(), seta: setaArguments, benchmark: benchmark,
                                        run: URL(fileURLWithPath: out), label: "[\(method.rawValue)] ")
             print(describe(results))
         }
@@ -200,6 +224,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Test examples per task.") var testPerTask: Int = 50
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float = 2e-3
+    @OptionGroup var setaArguments: SETAArguments
 
     func run() throws {
         try reportingErrors {
@@ -211,7 +236,7 @@ struct Demo: ParsableCommand {
             var blocks: [String] = []
             for method in [Method.seta, .seqLoRA] {
                 let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: tasks, options: options,
-                                           targets: nil, benchmark: "demo", run: URL(fileURLWithPath: out).appendingPathComponent(method.rawValue),
+                                           targets: nil, seta: setaArguments, benchmark: "demo", run: URL(fileURLWithPath: out).appendingPathComponent(method.rawValue),
                                            label: "[\(method.rawValue)] ")
                 blocks.append(describe(results))
             }
