@@ -10,10 +10,9 @@ RELEASE_BIN  := .build/release
 
 .PHONY: run test deps model model-for-tests build microbench clean
 
-## Main job on the embedded default (SmolLM2-135M-Instruct): load it, generate, and measure the core.
+## Main job on the embedded default (SmolLM2-135M-Instruct): SETA vs SeqLoRA on the built-in 4-task stream.
 run: deps build model
-	$(RELEASE_BIN)/seta generate --model default --prompt "The three primary colors are" --max-tokens 24
-	$(RELEASE_BIN)/seta-microbench --quick
+	$(RELEASE_BIN)/seta demo --out runs/demo
 
 ## The test suite (CI runs exactly this through .ci/run).
 test: deps model-for-tests
