@@ -136,12 +136,12 @@ public func silu(_ x: Tensor) -> Tensor {
     }
     return out.recordOp(inputs: [x]) { g in
         let gd = g.data
-        x.accumulateGrad { dx in
+        x.accumulateGradOrStore { dx, fresh in
             parallelChunks(count: x.count, minimumPerWorker: transcendentalParallelMinimum) { r in
                 vectorPieces(r) { i, n in
                     let v = kLoadN(xp + i, n), s = vsigmoid(v)
                     let d = kLoadN(gd + i, n) * s * (1 + v * (1 - s))
-                    kStoreN(kLoadN(dx + i, n) + d, dx + i, n)
+                    kStoreN(fresh ? d : kLoadN(dx + i, n) + d, dx + i, n)
                 }
             }
         }
@@ -161,17 +161,18 @@ public func swiglu(_ gate: Tensor, _ up: Tensor) -> Tensor {
     }
     return out.recordOp(inputs: [gate, up]) { g in
         let gd = g.data
-        var dg: UnsafeMutablePointer<Float>?, du: UnsafeMutablePointer<Float>?
-        if gate.requiresGrad { gate.accumulateGrad { dg = $0 } }
-        if up.requiresGrad { up.accumulateGrad { du = $0 } }
+        // Fresh gradients are stored, not added (`up` is checked after `gate` in case both are one tensor).
+        var dg: UnsafeMutablePointer<Float>?, du: UnsafeMutablePointer<Float>?, dgFresh = false, duFresh = false
+        if gate.requiresGrad { gate.accumulateGradOrStore { dg = $0; dgFresh = $1 } }
+        if up.requiresGrad { up.accumulateGradOrStore { du = $0; duFresh = $1 } }
         parallelChunks(count: gate.count, minimumPerWorker: transcendentalParallelMinimum) { r in
             vectorPieces(r) { i, n in
                 let v = kLoadN(gp + i, n), s = vsigmoid(v), gv = kLoadN(gd + i, n)
                 if let dg {
                     let d = gv * kLoadN(upp + i, n) * s * (1 + v * (1 - s))
-                    kStoreN(kLoadN(dg + i, n) + d, dg + i, n)
+                    kStoreN(dgFresh ? d : kLoadN(dg + i, n) + d, dg + i, n)
                 }
-                if let du { kStoreN(kLoadN(du + i, n) + gv * v * s, du + i, n) }
+                if let du { let d = gv * v * s; kStoreN(duFresh ? d : kLoadN(du + i, n) + d, du + i, n) }
             }
         }
     }
