@@ -2,32 +2,29 @@
 
 /// Four synthetic classification tasks that make forgetting visible in minutes on a 135M model.
 ///
-/// **Input.** Every example's input is a list of four common English words, e.g. `"cat, bread, blue, horse"`,
-/// each drawn uniformly from one of three categories (animals, foods, colours; ambiguous words such as
-/// "orange" or "plum" are excluded). All tasks use *the same inputs* (same train and test lists, drawn once
-/// from the seed; test lists never occur in train), so they are told apart only by their instruction and
-/// option line.
+/// **Input.** Every example's input is one common English word, e.g. `"horse"`, from one of three categories
+/// (animals, foods, colours; ambiguous words such as "orange" or "plum" are excluded). Each category's words
+/// are split once into training and test words, so test words are never seen in training. All tasks draw
+/// their inputs from the same words, so they are told apart only by their instruction and option line.
 ///
-/// **Tasks.** Task k (k = 1…4) asks about the k-th word with its own instruction; its label is the category
-/// of that word, written with three made-up words private to task k:
+/// **Tasks.** Each task asks for the word's category with its own instruction, answered with three made-up
+/// words private to that task:
 ///
-///     task            question                                          animal  food  colour
-///     demo1_first     What kind of thing is the first word?             zib     mok   tal
-///     demo2_second    Which group does the second word belong to?       pex     rud   fon
-///     demo3_third     Name the class of the third word.                 gav     lum   sor
-///     demo4_fourth    Sort the last word into its category.             kep     dut   vin
+///     task          instruction                                  animal  food  colour
+///     demo1_kind    What kind of thing is this word?             zib     mok   tal
+///     demo2_group   Which group does the word belong to?         pex     rud   fon
+///     demo3_class   Name the class of the word.                  gav     lum   sor
+///     demo4_sort    Sort the word into its category.             kep     dut   vin
 ///
-/// Prompt (O-LoRA style): `instruction + "Option: " + labels + "\n" + input + "\nAnswer:"`, 29–33 tokens with
-/// SmolLM2's tokenizer; target `" " + label`, one short word of 1–2 tokens whose first tokens differ between
-/// all twelve label words (so the first generated token already decides the answer).
+/// Prompt (O-LoRA style): `instruction + "Option: " + labels + "\n" + input + "\nAnswer:"`, the options rotated by
+/// (k + 1 mod 3) places for task k so that no option position means the same category in every task; target
+/// `" " + label`, one short word whose first token differs between all twelve label words.
 ///
-/// **Why it works as a continual-learning probe.** (b) The label words are nonsense and assigned by a hidden
-/// rule, so a base model is near chance (1/3) zero-shot. (c) The rule is simple and local — one word's
-/// category, which the base model's embeddings already encode — so a rank-8 LoRA learns it from ~100
-/// examples in 2 epochs. (d) The tasks interfere: a model fine-tuned on the last task alone answers every
-/// earlier task with the last task's label words, which are never correct there (label words are disjoint
-/// across tasks), so forgetting shows as a drop to 0, not to chance. Classes are balanced in expectation
-/// (categories are uniform and independent per position). Everything is deterministic from the seed.
+/// **Why it works as a continual-learning probe.** The label words are nonsense, so the base model is near
+/// chance zero-shot. The category is what the base model's embeddings already encode, so a rank-8 LoRA learns
+/// each mapping from ~100 examples in 2 epochs. The tasks interfere: fine-tuned on the last task alone, a model
+/// answers earlier tasks with the last task's words (never correct there) or guesses among their options.
+/// Everything is deterministic from the seed.
 public enum DemoStream {
     /// One task's definition.
     public struct Spec: Sendable, Equatable {
@@ -51,24 +48,28 @@ public enum DemoStream {
 
     /// The four tasks, in stream order.
     public static let specs: [Spec] = [
-        Spec(name: "demo1_first", instruction: "What kind of thing is the first word?\n",
+        Spec(name: "demo1_kind", instruction: "What kind of thing is this word?\n",
              labels: ["zib", "mok", "tal"], position: 0),
-        Spec(name: "demo2_second", instruction: "Which group does the second word belong to?\n",
-             labels: ["pex", "rud", "fon"], position: 1),
-        Spec(name: "demo3_third", instruction: "Name the class of the third word.\n",
-             labels: ["gav", "lum", "sor"], position: 2),
-        Spec(name: "demo4_fourth", instruction: "Sort the last word into its category.\n",
-             labels: ["kep", "dut", "vin"], position: 3),
+        Spec(name: "demo2_group", instruction: "Which group does the word belong to?\n",
+             labels: ["pex", "rud", "fon"], position: 0),
+        Spec(name: "demo3_class", instruction: "Name the class of the word.\n",
+             labels: ["gav", "lum", "sor"], position: 0),
+        Spec(name: "demo4_sort", instruction: "Sort the word into its category.\n",
+             labels: ["kep", "dut", "vin"], position: 0),
     ]
 
     /// Number of words in an input list.
-    public static let wordsPerInput = 4
+    public static let wordsPerInput = 1
 
     /// The demo stream: `trainPerTask` training and `testPerTask` test examples per task, from `seed`.
     public static func tasks(seed: UInt64, trainPerTask: Int = 100, testPerTask: Int = 50) -> [TaskData] {
         let (train, test) = inputs(seed: seed, train: trainPerTask, test: testPerTask)
-        return specs.map { spec in
-            let prefix = spec.instruction + "Option: " + spec.labels.joined(separator: ", ") + "\n"
+        return specs.enumerated().map { taskIndex, spec in
+            // Options listed in a task-specific rotation, so "the category's place in the option list" differs
+            // between tasks too: a model must learn each task's own mapping, not one shared positional rule.
+            let shift = (taskIndex + 1) % spec.labels.count
+            let options = Array(spec.labels[shift...] + spec.labels[..<shift])
+            let prefix = spec.instruction + "Option: " + options.joined(separator: ", ") + "\n"
             func example(_ words: [(word: String, category: Int)]) -> Example {
                 let label = spec.labels[words[spec.position].category]
                 return Example(
@@ -82,21 +83,24 @@ public enum DemoStream {
         }
     }
 
-    /// Distinct word lists, `train` then `test` of them, each word with its category index.
+    /// `train` then `test` inputs, each a word with its category index. The words of each category are split
+    /// once (about 2/3 for training, the rest for testing), so test words are never seen in training: a model
+    /// must learn the category, not memorise words. Sampled with replacement, balanced by category.
     static func inputs(seed: UInt64, train: Int, test: Int) -> (
         train: [[(word: String, category: Int)]], test: [[(word: String, category: Int)]]
     ) {
         var rng = SplitMix64(seed: seed ^ 0x5E7A_DE30_5EED_0001)
-        var seen = Set<String>()
-        var lists: [[(word: String, category: Int)]] = []
-        let total = max(0, train) + max(0, test)
-        while lists.count < total {
-            let words = (0..<wordsPerInput).map { _ -> (word: String, category: Int) in
-                let c = rng.below(categories.count)
-                return (categories[c][rng.below(categories[c].count)], c)
-            }
-            if seen.insert(words.map(\.word).joined(separator: ",")).inserted { lists.append(words) }
+        let split = categories.map { words -> (train: [String], test: [String]) in
+            let cut = (words.count * 2 + 2) / 3
+            return (Array(words[..<cut]), Array(words[cut...]))
         }
-        return (Array(lists.prefix(max(0, train))), Array(lists.dropFirst(max(0, train))))
+        func draw(_ n: Int, _ pick: ((train: [String], test: [String])) -> [String]) -> [[(word: String, category: Int)]] {
+            (0..<max(0, n)).map { i in
+                let c = (i + rng.below(categories.count)) % categories.count
+                let pool = pick(split[c])
+                return [(pool[rng.below(pool.count)], c)]
+            }
+        }
+        return (draw(train) { $0.train }, draw(test) { $0.test })
     }
 }

@@ -25,7 +25,7 @@ public final class LoRA: ProjectionAdapter {
 
     /// x: [N, in] → [N, out].
     public func delta(_ x: Tensor) -> Tensor {
-        scale(matmul(matmul(x, a, transposeB: true), b, transposeB: true), self.scale)   // (N, r) → (N, out)
+        SetaTensor.scale(matmul(matmul(x, a, transposeB: true), b, transposeB: true), scale)   // (N, r) → (N, out)
     }
 }
 

@@ -34,7 +34,7 @@ import Testing
         #expect(Set(tasks[0].test.map(\.input)).isDisjoint(with: Set(tasks[0].train.map(\.input))))
     }
 
-    @Test func labelFollowsTheCategoryOfTheAskedWord() {
+    @Test func labelFollowsTheCategoryOfTheWord() {
         let tasks = DemoStream.tasks(seed: 3, trainPerTask: 30, testPerTask: 0)
         for (k, t) in tasks.enumerated() {
             let spec = DemoStream.specs[k]
@@ -42,7 +42,9 @@ import Testing
                 let word = e.input.components(separatedBy: ", ")[spec.position]
                 let category = DemoStream.categories.firstIndex { $0.contains(word) }!
                 #expect(e.references == [spec.labels[category]])
-                #expect(e.prompt == spec.instruction + "Option: " + spec.labels.joined(separator: ", ") + "\n"
+                let shift = (k + 1) % 3   // options rotated per task
+                let options = Array(spec.labels[shift...] + spec.labels[..<shift])
+                #expect(e.prompt == spec.instruction + "Option: " + options.joined(separator: ", ") + "\n"
                     + e.input + "\nAnswer:")
             }
         }

@@ -156,6 +156,21 @@ public final class SafetensorsFile: @unchecked Sendable {
         return out
     }
 
+    /// An F64 tensor's values exactly (statistics that must round-trip bit for bit).
+    public func float64(_ name: String) throws -> (shape: [Int], values: [Double]) {
+        guard let info = tensorInfos[name] else { throw CheckpointError.missingTensor(file: file, name: name) }
+        guard info.dtype == "F64" else { throw CheckpointError.unsupportedType(file: file, tensor: name, type: info.dtype + " (F64 expected)") }
+        let count = info.shape.reduce(1, *)
+        guard count * 8 == info.end - info.begin else {
+            throw CheckpointError.invalid(file: file, detail: "tensor \(name) has data offsets that do not match its shape")
+        }
+        let start = dataOffset + info.begin
+        let values = data.withUnsafeBytes { raw in
+            (0..<count).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0, as: UInt64.self))) }
+        }
+        return (info.shape, values)
+    }
+
     /// The tensor `name`, checked to have `shape`.
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         guard let info = tensorInfos[name] else { throw CheckpointError.missingTensor(file: file, name: name) }

@@ -1,0 +1,221 @@
+// seta train | predict | demo
+import ArgumentParser
+import Foundation
+import SetaContinual
+import SetaData
+import SetaExperts
+import SetaMetrics
+import SetaModels
+import SetaTensor
+
+/// Methods `--method` accepts.
+enum Method: String, ExpressibleByArgument, CaseIterable {
+    case seta, seqLoRA = "seq-lora"
+    func strategy(targets: [TargetProjection]?) -> ContinualStrategy {
+        switch self {
+        case .seta:
+            var o = SETA.Options()
+            if let targets { o.targets = targets }
+            return SETA(options: o)
+        case .seqLoRA:
+            var o = SeqLoRA.Options()
+            if let targets { o.targets = targets }
+            return SeqLoRA(options: o)
+        }
+    }
+}
+
+/// Training hyper-parameters shared by `train` and `demo`.
+struct TrainingArguments: ParsableArguments {
+    @Option(help: "Training examples per task (a seeded subset of train.json).") var trainPerTask: Int?
+    @Option(help: "Test examples per task.") var testPerTask: Int?
+    @Option(help: "Epochs per task.") var epochs: Int?
+    @Option(help: "Batch size.") var batchSize: Int?
+    @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float?
+    @Option(help: "Prompt limit in tokens (the input part is truncated, never the answer).") var maxPromptTokens: Int?
+    @Option(help: "Adapted projections: q,v (default), any of q,k,v,o,gate,up,down, or all.") var targets: String?
+    @Option(help: "The one seed of the run (data selection, order, initialisation).") var seed: UInt64 = 0
+
+    func options(defaults: TrainingOptions = TrainingOptions()) -> TrainingOptions {
+        var o = defaults
+        if let trainPerTask { o.trainPerTask = trainPerTask }
+        if let testPerTask { o.testPerTask = testPerTask }
+        if let epochs { o.epochs = epochs }
+        if let batchSize { o.batchSize = batchSize }
+        if let learningRate { o.learningRate = learningRate }
+        if let maxPromptTokens { o.maxPromptTokens = maxPromptTokens }
+        o.seed = seed
+        return o
+    }
+
+    func targetList() throws -> [TargetProjection]? { try targets.map(TargetProjection.parse) }
+}
+
+/// Renders training progress: a live line on a terminal, plain periodic lines otherwise.
+final class ProgressPrinter {
+    let interactive = isatty(STDERR_FILENO) != 0
+    var lastPlain = Date.distantPast
+    let prefix: String
+    init(prefix: String) { self.prefix = prefix }
+
+    func callAsFunction(_ p: TrainingProgress) {
+        switch p {
+        case let .zeroShot(task, count):
+            line("zero-shot evaluation \(task + 1)/\(count)", final: false)
+        case let .taskStarted(task, count, name, steps):
+            line("task \(task + 1)/\(count) \(name): \(steps) steps", final: true)
+        case let .step(task, step, count, loss, tps):
+            line(String(format: "task %d step %d/%d loss %.4f %.0f tokens/s", task + 1, step, count, loss, tps),
+                 final: false, throttle: step != count)
+        case let .evaluating(after, task, done, count):
+            line("after task \(after + 1): evaluating task \(task + 1) \(done)/\(count)", final: false)
+        case let .taskFinished(task, scores):
+            line("after task \(task + 1): " + scores.map { String(format: "%.1f", $0) }.joined(separator: " "), final: true)
+        }
+    }
+
+    private func line(_ text: String, final: Bool, throttle: Bool = true) {
+        if interactive {
+            FileHandle.standardError.write(("\r\u{1B}[K" + prefix + text + (final ? "\n" : "")).data(using: .utf8)!)
+        } else if final || !throttle || Date().timeIntervalSince(lastPlain) > 10 {
+            lastPlain = Date()
+            standardError(prefix + text)
+        }
+    }
+}
+
+/// Runs one method over a stream into `run`, writing run.json, results.json, timings.json and checkpoints.
+func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
+              targets: [TargetProjection]?, benchmark: String?, run: URL, label: String) throws -> RunResults {
+    try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+    try RunFolder.writeDescription(RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
+                                                  benchmark: benchmark, seed: options.seed), to: run)
+    let trainer = ContinualTrainer(model: lm, strategy: method.strategy(targets: targets), tasks: tasks, options: options,
+                                   modelName: modelName, benchmark: benchmark)
+    let results = try trainer.run(checkpoints: RunFolder.checkpoints(run), progress: ProgressPrinter(prefix: label).callAsFunction)
+    try results.write(to: run.appendingPathComponent("results.json"))
+    try RunFolder.writeTimings(trainer.timings, to: run)
+    return results
+}
+
+func describe(_ r: RunResults) -> String {
+    let matrix = try? AccuracyMatrix(rows: r.matrix, zeroShot: r.zeroShot)
+    var text = matrix.map { renderMatrix($0, tasks: r.tasks, title: r.method) } ?? ""
+    if let routing = r.routingAccuracy { text += String(format: "\nrouting accuracy %.1f%%", routing) }
+    if let p = r.params, let last = p.storedAfterTask.last, let eq = p.independentEquivalent.last {
+        text += String(format: "\nstored parameters %d (%.0f%% of independent experts)", last, 100 * Double(last) / Double(max(eq, 1)))
+    }
+    return text
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a method on a task stream; evaluate every task after every task (the accuracy matrix).",
+        discussion: """
+        Examples:
+          seta train --method seta --out runs/cl1-seta --benchmark cl:order1
+          seta train --method seq-lora --out runs/mine --data my-tasks --tasks first,second --train-per-task 100
+        Writes RUN/run.json, RUN/results.json, RUN/timings.json and RUN/checkpoints/task-k/.
+        Benchmarks: \(Benchmark.all.map(\.name).joined(separator: ", ")) (data root: --data-root, $SETA_DATA or ../shared/data).
+        """)
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "seta or seq-lora.") var method: Method = .seta
+    @Option(help: "Run folder to create.") var out: String
+    @Option(help: "A named benchmark, e.g. cl:order1.") var benchmark: String?
+    @Option(help: "Root of the benchmark data (default $SETA_DATA or ../shared/data).") var dataRoot: String?
+    @Option(help: "A folder with one sub-folder per task.") var data: String?
+    @Option(help: "Task folders under --data, in stream order, comma-separated.") var tasks: String?
+    @OptionGroup var training: TrainingArguments
+
+    func validate() throws {
+        guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
+        if data != nil && tasks == nil { throw ValidationError("--data needs --tasks a,b,c (the task folders, in order)") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let stream: [TaskData]
+            if let benchmark {
+                guard let root = dataRoot.map({ URL(fileURLWithPath: $0) }) ?? Benchmark.defaultDataRoot() else {
+                    throw ValidationError("no data root: pass --data-root or set SETA_DATA")
+                }
+                stream = try Benchmark.named(benchmark).load(dataRoot: root)
+            } else {
+                stream = try TaskStream.load(dataDir: URL(fileURLWithPath: data!), tasks: tasks!.split(separator: ",").map(String.init))
+            }
+            let lm = try modelOptions.load()
+            let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
+                                       options: training.options(), targets: try training.targetList(), benchmark: benchmark,
+                                       run: URL(fileURLWithPath: out), label: "[\(method.rawValue)] ")
+            print(describe(results))
+        }
+    }
+}
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Answer a prompt with a trained run; the gate picks the expert (no task id).",
+        discussion: "Example: seta predict --run runs/demo/seta --input \"What kind of thing is the first word?\\nOption: zib, mok, tal\\ncat, bread, blue, horse\\nAnswer:\"")
+    @Option(name: .customLong("run"), help: "A run folder written by train or demo.") var runFolder: String
+    @Option(help: "The whole prompt, as a user would type it.") var input: String
+    @Option(name: .long, help: "Most new tokens.") var maxTokens: Int = 64
+    @Flag(help: "Print {\"output\", \"gate\", \"expert\"}.") var json = false
+
+    func run() throws {
+        try reportingErrors {
+            guard !input.isEmpty else { throw ValidationError("the input is empty") }
+            let folder = URL(fileURLWithPath: runFolder)
+            let description = try RunFolder.readDescription(folder)
+            let lm = try LanguageModel.load(description.model)
+            let strategy = try RunFolder.restoreStrategy(folder, description: description, model: lm)
+            let ids = lm.encode(input)
+            let expert = strategy.route(prompts: [ids], model: lm)?.first
+            var gate: [String: Double] = [:]
+            if let seta = strategy as? SETA {
+                for (t, w) in seta.routing.weights.first?.enumerated() ?? [].enumerated() { gate[description.tasks[t]] = Double(w) }
+            }
+            let output = lm.greedyBatch([ids], maxNewTokens: maxTokens)[0]
+            let text = lm.tokenizer.decode(output).trimmingCharacters(in: .whitespaces)
+            if json {
+                try printJSON(["output": text, "gate": gate, "expert": expert.map { description.tasks[$0] } as Any? ?? NSNull()])
+            } else {
+                print(text)
+                if let expert { standardError("expert: \(description.tasks[expert])") }
+            }
+        }
+    }
+}
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run SETA and SeqLoRA on a built-in 4-task stream with the default model and compare them.",
+        discussion: """
+        The stream: four questions about the same lists of words, each answered with its own made-up label words
+        (see DemoStream in the library). Writes OUT/seta and OUT/seq-lora run folders.
+        Example: seta demo --out runs/demo
+        """)
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Output folder (default runs/demo).") var out: String = "runs/demo"
+    @Option(help: "Training examples per task.") var trainPerTask: Int = 100
+    @Option(help: "Test examples per task.") var testPerTask: Int = 50
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float = 2e-3
+
+    func run() throws {
+        try reportingErrors {
+            let lm = try modelOptions.load()
+            let tasks = DemoStream.tasks(seed: seed, trainPerTask: trainPerTask, testPerTask: testPerTask)
+            var options = TrainingOptions()
+            options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed
+            options.learningRate = learningRate
+            var blocks: [String] = []
+            for method in [Method.seta, .seqLoRA] {
+                let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: tasks, options: options,
+                                           targets: nil, benchmark: "demo", run: URL(fileURLWithPath: out).appendingPathComponent(method.rawValue),
+                                           label: "[\(method.rawValue)] ")
+                blocks.append(describe(results))
+            }
+            print(renderSideBySide(blocks[0], blocks[1]))
+        }
+    }
+}

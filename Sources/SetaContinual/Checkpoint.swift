@@ -1,0 +1,54 @@
+// Checkpoints at task boundaries: RUN/checkpoints/task-k/{adapters.safetensors, manifest.json}. The folder is
+// assembled under a temporary name and renamed into place, so a crash leaves the previous checkpoint intact.
+import Foundation
+import SetaMetrics
+import SetaModels
+import SetaTensor
+
+/// Everything a strategy needs to continue after a task boundary.
+public struct StrategyState {
+    public var tensors: [String: Tensor] = [:]
+    /// Statistics kept in float64 (gate means and scatter) so they round-trip exactly.
+    public var float64: [String: (shape: [Int], values: [Double])] = [:]
+    public var manifest: [String: JSONValue] = [:]
+    public init() {}
+}
+
+enum CheckpointWriter {
+    static let formatVersion = 1
+
+    static func write(_ state: StrategyState, completedTask: Int,
+                      matrixSoFar: [[Double]], to folder: URL) throws {
+        let fm = FileManager.default
+        let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).partial-\(UUID().uuidString)")
+        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        try SafetensorsWriter.write(state.tensors, float64: state.float64, metadata: ["format": "seta-adapters", "version": "\(formatVersion)"],
+                                    to: staging.appendingPathComponent("adapters.safetensors"))
+        var manifest = state.manifest
+        manifest["format_version"] = .number(Double(formatVersion))
+        manifest["completed_task"] = .number(Double(completedTask))
+        manifest["matrix_so_far"] = .array(matrixSoFar.map { .array($0.map { .number($0) }) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try encoder.encode(manifest), to: staging.appendingPathComponent("manifest.json"))
+        if fm.fileExists(atPath: folder.path) { try fm.removeItem(at: folder) }
+        try fm.moveItem(at: staging, to: folder)
+    }
+
+    static func read(_ folder: URL) throws -> StrategyState {
+        let file = try SafetensorsFile(url: folder.appendingPathComponent("adapters.safetensors"))
+        var state = StrategyState()
+        for name in file.names {
+            if file.tensorInfos[name]?.dtype == "F64" { state.float64[name] = try file.float64(name) } else {
+                state.tensors[name] = try file.tensor(name)
+            }
+        }
+        let manifestURL = folder.appendingPathComponent("manifest.json")
+        guard let data = try? Data(contentsOf: manifestURL),
+              let manifest = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
+            throw CheckpointError.badJSON(file: manifestURL.path, detail: "missing or not a JSON object")
+        }
+        state.manifest = manifest
+        return state
+    }
+}

@@ -1,0 +1,78 @@
+// Evaluation without the task id: batched greedy decoding, the strategy's gate choosing the expert of every
+// prompt, and the task's metric (exact match or ROUGE-L) on the decoded text.
+import Foundation
+import SetaData
+import SetaModels
+import SetaTensor
+
+public struct TaskEvaluation: Sendable {
+    /// Mean score, 0–100.
+    public var score: Double
+    /// Expert the gate chose per test example (nil without a gate).
+    public var routes: [Int]?
+    public var predictions: [String]
+}
+
+extension LanguageModel {
+    /// Greedy continuations of several prompts at once: left-padded prefill, then one token per step with a
+    /// KV cache; a row stops at end-of-sequence or a newline. `prepare` runs before every forward with the
+    /// batch's prompts (strategies set their routing there).
+    public func greedyBatch(_ prompts: [[Int]], maxNewTokens: Int) -> [[Int]] {
+        let b = prompts.count, longest = prompts.map(\.count).max() ?? 0
+        let padding = prompts.map { longest - $0.count }
+        let cache = KVCache(config: config, batch: b, capacity: longest + maxNewTokens)
+        let eos = endOfSequenceIds
+        var outputs = [[Int]](repeating: [], count: b), done = [Bool](repeating: false, count: b)
+        var input = zip(prompts, padding).flatMap { [Int](repeating: padId, count: $1) + $0 }
+        var length = longest
+        for _ in 0..<maxNewTokens {
+            let hidden = network.hiddenStates(ids: input, batch: b, cache: cache, leftPadding: padding)
+            let logits = network.logits(hidden: hidden, rows: (0..<b).map { $0 * length + length - 1 })   // (B, V)
+            let v = config.vocabSize
+            input = []
+            for r in 0..<b {
+                let row = logits.data + r * v
+                var best = 0
+                for j in 1..<v where row[j] > row[best] { best = j }
+                if !done[r] {
+                    if eos.contains(best) { done[r] = true } else {
+                        outputs[r].append(best)
+                        if tokenizer.decode([best]).contains("\n") { done[r] = true }
+                    }
+                }
+                input.append(done[r] ? padId : best)
+            }
+            length = 1
+            if done.allSatisfy({ $0 }) { break }
+        }
+        return outputs
+    }
+}
+
+struct Evaluator {
+    let model: LanguageModel
+    let batchSize: Int
+
+    /// Scores `task` with `strategy` routing each prompt (or the bare model when strategy is nil).
+    func evaluate(_ task: PreparedTask, strategy: ContinualStrategy?, progress: (Int) -> Void) -> TaskEvaluation {
+        // Similar lengths together: less padding.
+        let order = task.test.indices.sorted { task.test[$0].promptIds.count < task.test[$1].promptIds.count }
+        var predictions = [String](repeating: "", count: task.test.count)
+        var routes = [Int](repeating: -1, count: task.test.count)
+        var hasRoutes = false
+        for start in stride(from: 0, to: order.count, by: batchSize) {
+            let idx = Array(order[start..<min(start + batchSize, order.count)])
+            let prompts = idx.map { task.test[$0].promptIds }
+            if let chosen = strategy?.route(prompts: prompts, model: model) {
+                hasRoutes = true
+                for (i, r) in zip(idx, chosen) { routes[i] = r }
+            }
+            let outputs = model.greedyBatch(prompts, maxNewTokens: task.maxNewTokens)
+            for (i, out) in zip(idx, outputs) { predictions[i] = model.tokenizer.decode(out) }
+            progress(min(start + batchSize, order.count))
+        }
+        let total = zip(task.test, predictions).reduce(0.0) { $0 + Scoring.score($1.1, example: $1.0.example, kind: task.kind) }
+        return TaskEvaluation(score: 100 * total / Double(max(task.test.count, 1)), routes: hasRoutes ? routes : nil,
+                              predictions: predictions)
+    }
+}

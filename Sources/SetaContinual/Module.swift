@@ -1,1 +1,0 @@
-// Continual strategies and the trainer.

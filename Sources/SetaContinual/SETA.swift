@@ -1,0 +1,282 @@
+// SETA — Mixture of Sparse Experts for Task-Agnostic Continual Learning (arXiv 2601.17616; reconstructed in
+// ../shared/SETA.md, every choice a named option). Per adapted projection an ExpertPool holds a shared expert
+// in K rank-k sub-blocks and one unique expert per task; a prototype gate on frozen features picks the expert.
+//
+//   L = L_LM(completion tokens) + λ · Σ_{b shared, trainable} Σ_{θ∈b} Ω̂_θ (θ − θ*)²        (closed-form gate: no L_gate)
+//
+// Task t, in the order the hooks run:
+//   1. adaptive gating expansion — a unique expert U_t (B = 0) in every pool;
+//   2. gradient-sensitivity probe — s_b = EMA over n_probe batches of mean_{θ∈b} |θ · ∂L_t/∂θ|
+//      (mean |∂L_t/∂θ| for blocks still at B = 0, whose θ·g vanishes);
+//   3. Split-on-Share — split / shared / frozen per block (SplitOnShare.swift);
+//   4. training with elastic anchoring on the shared blocks that train in place;
+//   5. consolidation — Fisher diagonal F of the shared parameters on task t, Ω ← γ Ω + F, anchors θ* ← θ,
+//      U_t and its copies frozen, the gate stores μ_t and task t's share of the scatter.
+import Foundation
+import SetaExperts
+import SetaMetrics
+import SetaModels
+import SetaTensor
+
+public final class SETA: ContinualStrategy {
+    public struct Options: Codable, Equatable, Sendable {
+        public var targets: [TargetProjection] = [.q, .v]
+        public var pool = ExpertPool.Shape()             // r_s = 16 in K = 8 blocks of k = 2, r_u = 4, scale 2
+        public var split = SplitOnShareOptions()
+        public var lambda: Float = 1                      // anchoring strength, after normalising Ω by its mean
+        public var probeBatches = 8
+        public var probeDecay = 0.85
+        public var fisherExamples = 64
+        public var gamma: Float = 1                       // Ω ← γ Ω + F
+        public var gate = GateOptions()
+        public init() {}
+    }
+
+    public let options: Options
+    public var name: String { "seta" }
+    public private(set) var pools: [ExpertPool] = []
+    public let routing = Routing()
+    public private(set) var gate: PrototypeGate!
+    private var embeddings: Tensor!
+
+    // Training state per pool and block (not counted as stored adapter parameters).
+    var omega: [[(a: Tensor, b: Tensor)]] = []           // Ω_θ
+    var anchors: [[(a: Tensor, b: Tensor)]] = []         // θ*
+    var normalisedOmega: [[(a: Tensor, b: Tensor)]] = [] // Ω̂ = Ω / mean(Ω over the pool), fixed during a task
+    var runningProduct: [(sum: Double, count: Int)] = [] // running mean of s·Ω per pool (dynamic rule)
+    // Records per task.
+    public internal(set) var states: [[[BlockState]]] = []        // [task][pool][block]
+    public internal(set) var sensitivities: [[[Double]]] = []     // [task][pool][block]
+    var trainedInPlaceBy: [[Set<Int>]] = []                      // [pool][block] → tasks
+    var updateShares: [Double] = []
+    private var before: [[(a: Tensor, b: Tensor)]] = []          // shared values at the start of the task
+
+    public init(options: Options = Options()) { self.options = options }
+
+    // MARK: Hooks
+
+    public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) {
+        embeddings = model.network.embeddings
+        gate = PrototypeGate(dimension: model.config.hiddenSize, options: options.gate)
+        pools = model.network.projections(options.targets).map { name, linear in
+            let pool = ExpertPool(name: name, inFeatures: linear.inFeatures, outFeatures: linear.outFeatures,
+                                  shape: options.pool, routing: routing, rng: &rng)
+            linear.adapter = pool
+            return pool
+        }
+        let zeros = { (p: ExpertPool) in (0..<p.shape.blocks).map { b in (Tensor(zeros: p.sharedA[b].shape), Tensor(zeros: p.sharedB[b].shape)) } }
+        omega = pools.map(zeros)
+        normalisedOmega = omega
+        anchors = pools.map { p in zip(p.sharedA, p.sharedB).map { ($0.copy(), $1.copy()) } }
+        runningProduct = pools.map { _ in (0, 0) }
+        trainedInPlaceBy = pools.map { Array(repeating: [], count: $0.shape.blocks) }
+    }
+
+    public func beginTask(_ t: Int, context: TrainingContext) {
+        var rng = context.rng.fork()
+        for pool in pools { pool.addUniqueExpert(rng: &rng) }                   // 1. expansion
+        let s = probe(t, context: context, rng: &rng)                            // 2. sensitivity
+        sensitivities.append(s)
+        var taskStates: [[BlockState]] = []
+        for (p, pool) in pools.enumerated() {                                    // 3. Split-on-Share
+            let omegaB = omega[p].map { Double(blockMean($0.a, $0.b)) }
+            let products = zip(s[p], omegaB).map { $0 * $1 }
+            if omegaB.contains(where: { $0 > 0 }) {
+                runningProduct[p].sum += products.reduce(0, +); runningProduct[p].count += products.count
+            }
+            let mean = runningProduct[p].count > 0 ? runningProduct[p].sum / Double(runningProduct[p].count) : nil
+            let decided = splitOnShare(sensitivity: s[p], importance: omegaB, options: options.split, runningMean: mean)
+            for (b, state) in decided.enumerated() where state == .split { pool.split(block: b, forTask: t) }
+            taskStates.append(decided)
+            // Ω̂: Ω normalised by its mean over the adapted matrix, so λ does not depend on scale.
+            let total = omega[p].reduce(0.0) { $0 + sum($1.a.values) + sum($1.b.values) }
+            let count = omega[p].reduce(0) { $0 + $1.a.count + $1.b.count }
+            let scale = total > 0 ? Float(Double(count) / total) : 0
+            normalisedOmega[p] = omega[p].map { (SetaTensor.scale($0.a, scale), SetaTensor.scale($0.b, scale)) }
+        }
+        states.append(taskStates)
+        before = pools.map { p in zip(p.sharedA, p.sharedB).map { ($0.copy(), $1.copy()) } }
+        setTrainable(task: t)
+    }
+
+    public var trainableParameters: [Tensor] {
+        pools.flatMap { $0.sharedParameters + $0.unique.flatMap(\.parameters) }.filter(\.requiresGrad)
+    }
+
+    public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
+        routing.route(allTo: t, tasks: t + 1, sequences: batch.count)           // oracle route while training
+        let lm = context.languageModelLoss(batch)
+        guard options.lambda > 0, let penalty = anchoringPenalty(task: t) else { return lm }
+        return add(lm, scale(penalty, options.lambda))
+    }
+
+    public func endTask(_ t: Int, context: TrainingContext) {
+        var rng = context.rng.fork()
+        let fisher = fisherDiagonal(t, context: context, rng: &rng)              // 5. consolidation
+        for (p, pool) in pools.enumerated() {
+            for b in 0..<pool.shape.blocks {
+                if states[t][p][b] != .split {                                   // F = 0 on blocks task t split
+                    for (o, f) in [(omega[p][b].a, fisher[p][b].a), (omega[p][b].b, fisher[p][b].b)] {
+                        for i in 0..<o.count { o.data[i] = options.gamma * o.data[i] + f.data[i] }
+                    }
+                }
+                anchors[p][b] = (pool.sharedA[b].copy(), pool.sharedB[b].copy())
+                if [.free, .shared].contains(states[t][p][b]) { trainedInPlaceBy[p][b].insert(t) }
+            }
+        }
+        updateShares.append(sharedUpdateShare(task: t))
+        for tensor in pools.flatMap({ $0.sharedParameters + $0.unique.flatMap(\.parameters) }) { tensor.requiresGrad = false }
+        gate.addTask(features: context.tasks[t].train.map { PrototypeGate.features(ids: $0.promptIds, embeddings: embeddings) })
+    }
+
+    public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? {
+        guard gate.taskCount > 0 else { routing.weights = []; return nil }
+        let features = prompts.map { PrototypeGate.features(ids: $0, embeddings: embeddings) }
+        routing.weights = features.map { gate.weights($0) }
+        return features.map { gate.route($0) }
+    }
+
+    // MARK: Steps of the lifecycle
+
+    /// s_b per pool and block: EMA over probe batches of mean |θ · ∂L/∂θ| (mean |∂L/∂θ| while B_b = 0).
+    func probe(_ t: Int, context: TrainingContext, rng: inout SeededRNG) -> [[Double]] {
+        let shared = pools.flatMap(\.sharedParameters)
+        shared.forEach { $0.requiresGrad = true }
+        defer { shared.forEach { $0.requiresGrad = false; $0.zeroGrad() } }
+        var scores = pools.map { [Double](repeating: 0, count: $0.shape.blocks) }
+        let batches = context.batches(of: context.tasks[t], size: context.options.batchSize, rng: &rng).prefix(options.probeBatches)
+        for (i, batch) in batches.enumerated() {
+            shared.forEach { $0.zeroGrad() }
+            routing.route(allTo: t, tasks: t + 1, sequences: batch.count)
+            context.languageModelLoss(Array(batch)).backward()
+            for (p, pool) in pools.enumerated() {
+                for b in 0..<pool.shape.blocks {
+                    let (a, bb) = (pool.sharedA[b], pool.sharedB[b])
+                    let untrained = bb.values.allSatisfy { $0 == 0 }
+                    let score = (magnitude(a, weighted: !untrained) + magnitude(bb, weighted: !untrained)) / Double(a.count + bb.count)
+                    scores[p][b] = i == 0 ? score : options.probeDecay * scores[p][b] + (1 - options.probeDecay) * score
+                }
+            }
+        }
+        return scores
+    }
+
+    /// Σ |θ·g| (or Σ |g|) over a tensor.
+    private func magnitude(_ theta: Tensor, weighted: Bool) -> Double {
+        guard let g = theta.grad else { return 0 }
+        var s = 0.0
+        for i in 0..<theta.count { s += Double(abs(weighted ? theta.data[i] * g.data[i] : g.data[i])) }
+        return s
+    }
+
+    private func blockMean(_ a: Tensor, _ b: Tensor) -> Float {
+        (a.values.reduce(0, +) + b.values.reduce(0, +)) / Float(a.count + b.count)
+    }
+
+    private func sum(_ xs: [Float]) -> Double { xs.reduce(0.0) { $0 + Double($1) } }
+
+    /// Task t trains U_t, its copies, and the shared blocks in the free or shared state.
+    private func setTrainable(task t: Int) {
+        for (p, pool) in pools.enumerated() {
+            for b in 0..<pool.shape.blocks {
+                let trains = [.free, .shared].contains(states[t][p][b])
+                pool.sharedA[b].requiresGrad = trains
+                pool.sharedB[b].requiresGrad = trains
+            }
+            pool.unique[t].parameters.forEach { $0.requiresGrad = true }
+        }
+    }
+
+    /// Σ over shared-state blocks of Σ Ω̂ (θ − θ*)²; nil when no block is anchored.
+    func anchoringPenalty(task t: Int) -> Tensor? {
+        var terms: [Tensor] = []
+        for (p, pool) in pools.enumerated() {
+            for b in 0..<pool.shape.blocks where states[t][p][b] == .shared {
+                for (theta, anchor, weight) in [(pool.sharedA[b], anchors[p][b].a, normalisedOmega[p][b].a),
+                                                (pool.sharedB[b], anchors[p][b].b, normalisedOmega[p][b].b)] {
+                    let d = add(theta, SetaTensor.scale(anchor, -1))
+                    terms.append(SetaTensor.sum(mul(mul(d, d), weight)))
+                }
+            }
+        }
+        guard let first = terms.first else { return nil }
+        return terms.dropFirst().reduce(first) { add($0, $1) }
+    }
+
+    /// Empirical Fisher diagonal of the shared parameters on task t: mean over examples of (∂ log p(y|x)/∂θ)².
+    func fisherDiagonal(_ t: Int, context: TrainingContext, rng: inout SeededRNG) -> [[(a: Tensor, b: Tensor)]] {
+        let shared = pools.flatMap(\.sharedParameters)
+        shared.forEach { $0.requiresGrad = true }
+        defer { shared.forEach { $0.requiresGrad = false; $0.zeroGrad() } }
+        let fisher: [[(a: Tensor, b: Tensor)]] = pools.map { p in
+            (0..<p.shape.blocks).map { b in (Tensor(zeros: p.sharedA[b].shape), Tensor(zeros: p.sharedB[b].shape)) }
+        }
+        let examples = context.batches(of: context.tasks[t], size: 1, rng: &rng).prefix(options.fisherExamples).map { $0[0] }
+        let n = Float(max(examples.count, 1))
+        for example in examples {
+            shared.forEach { $0.zeroGrad() }
+            routing.route(allTo: t, tasks: t + 1, sequences: 1)
+            context.negativeLogLikelihood(example).backward()
+            for (p, pool) in pools.enumerated() {
+                for b in 0..<pool.shape.blocks {
+                    for (theta, f) in [(pool.sharedA[b], fisher[p][b].a), (pool.sharedB[b], fisher[p][b].b)] {
+                        guard let g = theta.grad else { continue }
+                        for i in 0..<f.count { f.data[i] += g.data[i] * g.data[i] / n }
+                    }
+                }
+            }
+        }
+        return fisher
+    }
+
+    /// Σ‖ΔW‖_F of task t's shared-block updates / Σ‖ΔW‖_F of all its updates (unique expert and copies included).
+    private func sharedUpdateShare(task t: Int) -> Double {
+        var shared = 0.0, all = 0.0
+        for (p, pool) in pools.enumerated() {
+            let s = Double(pool.shape.scale)
+            for b in 0..<pool.shape.blocks where [.free, .shared].contains(states[t][p][b]) {
+                let norm = s * lowRankNorm(bs: [pool.sharedB[b], SetaTensor.scale(before[p][b].b, -1)],
+                                           as_: [pool.sharedA[b], before[p][b].a])
+                shared += norm; all += norm
+            }
+            let expert = pool.unique[t]
+            all += s * lowRankNorm(bs: [expert.b], as_: [expert.a])
+            for split in expert.splits {
+                all += s * lowRankNorm(bs: [split.b, SetaTensor.scale(before[p][split.block].b, -1)],
+                                       as_: [split.a, before[p][split.block].a])
+            }
+        }
+        return all > 0 ? shared / all : 0
+    }
+
+    /// ‖[B_1 … B_n] [A_1; …; A_n]‖_F through the small Gram matrices: ‖BA‖² = Σ_ij (BᵀB)_ij (AAᵀ)_ij.
+    private func lowRankNorm(bs: [Tensor], as_: [Tensor]) -> Double {
+        let b = concat(bs.map { $0.detached() }, axis: 1), a = concat(as_.map { $0.detached() }, axis: 0)
+        let btb = matmul(b, b, transposeA: true), aat = matmul(a, a, transposeB: true)
+        var s = 0.0
+        for i in 0..<btb.count { s += Double(btb.data[i]) * Double(aat.data[i]) }
+        return max(s, 0).squareRoot()
+    }
+
+    // MARK: What it stores
+
+    public var storedParameterCount: Int { pools.reduce(0) { $0 + $1.storedParameterCount } + (gate?.storedParameterCount ?? 0) }
+
+    public func independentEquivalent(tasksSeen: Int) -> Int? {
+        tasksSeen * pools.reduce(0) { $0 + options.pool.sharedRank * ($1.inFeatures + $1.outFeatures) } + (gate?.storedParameterCount ?? 0)
+    }
+
+    public var sharedUtilisation: SharedUtilisation? {
+        let blocks = trainedInPlaceBy.flatMap { $0 }
+        guard !blocks.isEmpty else { return nil }
+        return SharedUtilisation(blocksReused: Double(blocks.filter { $0.count >= 2 }.count) / Double(blocks.count),
+                                 sharedUpdateShare: updateShares)
+    }
+
+    public var configuration: [String: JSONValue] {
+        var c: [String: JSONValue] = [:]
+        if case let .object(o)? = try? JSONValue(encoding: options) { c = o }
+        c["method"] = "seta"
+        return c
+    }
+}

@@ -1,0 +1,48 @@
+// Split-on-Share (SETA.md, step 3): per adapted matrix, from each shared block's gradient sensitivity s_b on the
+// new task and its accumulated importance Ω_b for earlier tasks,
+//   s_b ≥ τ_s and Ω_b ≥ τ_Ω → split   (the new task needs b, old tasks rely on it: the new task gets a copy)
+//   s_b ≥ τ_s and Ω_b < τ_Ω → shared  (b trains in place, under elastic anchoring)
+//   s_b < τ_s               → frozen  (sparse update)
+// with τ_s, τ_Ω percentiles of the matrix's scores (fixed), or — the dynamic rule — a split only where s_b·Ω_b
+// exceeds a multiple of its running mean, which is what lets growth flatten as tasks accumulate.
+import SetaExperts
+
+public struct SplitOnShareOptions: Codable, Equatable, Sendable {
+    public enum Rule: String, Codable, Sendable { case percentile, dynamic }
+    public var rule: Rule = .percentile
+    /// τ_s: percentile of the sensitivities s_b.
+    public var sensitivityPercentile: Double = 50
+    /// τ_Ω: percentile of the importances Ω_b (percentile rule).
+    public var importancePercentile: Double = 75
+    /// Dynamic rule: split where s_b · Ω_b > multiple × running mean of s · Ω.
+    public var dynamicMultiple: Double = 2
+    /// On the first task (Ω = 0 everywhere) every block trains (free), regardless of s_b.
+    public var firstTaskAllFree = true
+    public init() {}
+}
+
+/// The p-th percentile (0–100) with linear interpolation between order statistics (numpy's default).
+public func percentile(_ xs: [Double], _ p: Double) -> Double {
+    precondition(!xs.isEmpty, "percentile of no values")
+    let sorted = xs.sorted(), position = p / 100 * Double(sorted.count - 1)
+    let lo = Int(position.rounded(.down)), hi = min(lo + 1, sorted.count - 1), f = position - Double(lo)
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * f
+}
+
+/// Block states for one adapted matrix. `runningMean` (dynamic rule) is the running mean of s·Ω so far.
+public func splitOnShare(sensitivity s: [Double], importance omega: [Double], options: SplitOnShareOptions,
+                         runningMean: Double? = nil) -> [BlockState] {
+    precondition(s.count == omega.count && !s.isEmpty, "one sensitivity and one importance per block")
+    if omega.allSatisfy({ $0 == 0 }) {   // nothing relies on any block yet
+        return options.firstTaskAllFree ? s.map { _ in .free } : s.map { $0 >= percentile(s, options.sensitivityPercentile) ? .free : .frozen }
+    }
+    let tauS = percentile(s, options.sensitivityPercentile)
+    switch options.rule {
+    case .percentile:
+        let tauOmega = percentile(omega, options.importancePercentile)
+        return zip(s, omega).map { sb, ob in sb < tauS ? .frozen : (ob >= tauOmega && ob > 0 ? .split : .shared) }
+    case .dynamic:
+        let bar = options.dynamicMultiple * (runningMean ?? 0)
+        return zip(s, omega).map { sb, ob in sb < tauS ? .frozen : (sb * ob > bar && ob > 0 ? .split : .shared) }
+    }
+}

@@ -1,0 +1,105 @@
+// A continual strategy, as in mammoth: its own hyper-parameters, hooks in the order the trainer calls them
+// (attach → beginTask → loss per step → endTask), and what it stores. One file per method.
+import Foundation
+import SetaData
+import SetaExperts
+import SetaMetrics
+import SetaModels
+import SetaTensor
+
+/// One example ready for the model: prompt token ids, and the completion's ids followed by end-of-sequence.
+public struct PreparedExample: Sendable {
+    public var promptIds: [Int]
+    public var targetIds: [Int]
+    public var example: Example
+}
+
+public struct PreparedTask: Sendable {
+    public var name: String
+    public var kind: TaskKind
+    public var train: [PreparedExample]
+    public var test: [PreparedExample]
+    /// Most new tokens to decode at evaluation (longest label + 2 for classification, 64 for generation).
+    public var maxNewTokens: Int
+}
+
+/// What a strategy needs from the trainer during its hooks.
+public final class TrainingContext {
+    public let model: LanguageModel
+    public let options: TrainingOptions
+    public let tasks: [PreparedTask]
+    public var rng: SeededRNG
+    init(model: LanguageModel, options: TrainingOptions, tasks: [PreparedTask], rng: SeededRNG) {
+        self.model = model; self.options = options; self.tasks = tasks; self.rng = rng
+    }
+
+    /// Mean next-token loss on the completion tokens of `examples` (right-padded batch).
+    public func languageModelLoss(_ examples: [PreparedExample]) -> Tensor {
+        let batch = Batch(examples, padId: model.padId)
+        return model.network.loss(ids: batch.ids, targets: batch.targets, batch: examples.count)
+    }
+
+    /// Σ over completion tokens of −log p (a sum, not a mean): per-example Fisher terms need ∂ log p(y|x)/∂θ.
+    public func negativeLogLikelihood(_ example: PreparedExample) -> Tensor {
+        let loss = languageModelLoss([example])
+        return scale(loss, Float(example.targetIds.count))
+    }
+
+    /// Batches of task t's training examples in a seeded order (the same order for a seed, every run).
+    public func batches(of task: PreparedTask, size: Int, rng: inout SeededRNG) -> [[PreparedExample]] {
+        var order = Array(task.train.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        return stride(from: 0, to: order.count, by: size).map { Array(order[$0..<min($0 + size, order.count)]).map { task.train[$0] } }
+    }
+}
+
+public protocol ContinualStrategy: AnyObject {
+    /// The `--method` name.
+    var name: String { get }
+    /// Creates adapters on the frozen model (before the first task).
+    func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG)
+    /// Before training task t: expansion, probes, decisions; sets which tensors train.
+    func beginTask(_ t: Int, context: TrainingContext)
+    /// Tensors the optimiser updates during task t.
+    var trainableParameters: [Tensor] { get }
+    /// The training loss of one batch of task t (the LM loss plus the method's own terms).
+    func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor
+    /// After training task t: consolidation, freezing, gate statistics.
+    func endTask(_ t: Int, context: TrainingContext)
+    /// Sets the routing for an inference batch of prompts; returns the chosen expert per prompt (nil: no gate).
+    func route(prompts: [[Int]], model: LanguageModel) -> [Int]?
+    /// Adapter parameters stored now (experts and gate statistics; training state such as Ω and θ* excluded).
+    var storedParameterCount: Int { get }
+    /// The same count for independent rank-r_s experts, one per task seen (nil if not comparable).
+    func independentEquivalent(tasksSeen: Int) -> Int?
+    /// Shared-subspace utilisation (nil for methods without shared experts).
+    var sharedUtilisation: SharedUtilisation? { get }
+    /// The method's configuration, recorded in results.json.
+    var configuration: [String: JSONValue] { get }
+    /// Tensors and a JSON manifest that restore the strategy after task t (checkpoint at a task boundary).
+    func checkpoint() -> StrategyState
+}
+
+extension LanguageModel {
+    /// Padding id (masked out or ignored wherever it appears).
+    public var padId: Int { tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0 }
+    /// The id appended after every completion: the tokenizer's end-of-sequence (for SmolLM2 `<|im_end|>`, id 2).
+    public var endOfSequenceId: Int { tokenizer.eosTokenId ?? config.eosTokenIds.first ?? 0 }
+}
+
+/// A right-padded training batch: inputs and next-token targets, loss only on completion tokens.
+struct Batch {
+    var ids: [Int] = [], targets: [Int] = []
+    let length: Int
+    init(_ examples: [PreparedExample], padId: Int) {
+        length = examples.map { $0.promptIds.count + $0.targetIds.count - 1 }.max() ?? 0
+        for e in examples {
+            let full = e.promptIds + e.targetIds                    // prompt, completion, EOS
+            let input = Array(full.dropLast()), n = input.count
+            var target = [Int](repeating: ignoreIndex, count: length)
+            for i in (e.promptIds.count - 1)..<n { target[i] = full[i + 1] }
+            ids += input + [Int](repeating: padId, count: length - n)
+            targets += target
+        }
+    }
+}

@@ -1,0 +1,164 @@
+// The continual trainer: runs a task stream through a strategy, and after every task evaluates every task of
+// the stream — seen and unseen — without telling the model the task (the accuracy matrix), plus the base
+// model's zero-shot row. Writes a checkpoint at every task boundary.
+import Foundation
+import SetaData
+import SetaExperts
+import SetaMetrics
+import SetaModels
+import SetaTensor
+
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public var epochs = 2
+    public var batchSize = 8
+    public var learningRate: Float = 5e-4
+    public var weightDecay: Float = 0
+    public var warmupSteps = 0
+    public var schedule: LearningRateSchedule.Decay = .constant
+    public var maxGradNorm: Float = 1
+    /// Prompts longer than this are truncated in their input part, never in the answer.
+    public var maxPromptTokens = 256
+    public var trainPerTask: Int? = 250
+    public var testPerTask: Int? = 200
+    public var evalBatchSize = 16
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// Progress as values: the core never prints; the CLI renders these.
+public enum TrainingProgress: Sendable {
+    case zeroShot(task: Int, of: Int)
+    case taskStarted(task: Int, of: Int, name: String, steps: Int)
+    case step(task: Int, step: Int, of: Int, loss: Float, tokensPerSecond: Double)
+    case evaluating(afterTask: Int, task: Int, done: Int, of: Int)
+    case taskFinished(task: Int, scores: [Double])
+}
+
+public final class ContinualTrainer {
+    public let model: LanguageModel
+    public let strategy: ContinualStrategy
+    public let tasks: [PreparedTask]
+    public let options: TrainingOptions
+    public let modelName: String, benchmark: String?
+    /// Seconds per phase, for RUN/timings.json (kept out of results.json so results are reproducible).
+    public private(set) var timings: [String: Double] = [:]
+
+    public init(model: LanguageModel, strategy: ContinualStrategy, tasks: [TaskData], options: TrainingOptions,
+                modelName: String, benchmark: String?) {
+        self.model = model; self.strategy = strategy; self.options = options
+        self.modelName = modelName; self.benchmark = benchmark
+        self.tasks = tasks.enumerated().map { i, task in Self.prepare(task, model: model, options: options, salt: UInt64(i)) }
+    }
+
+    /// Seeded subsets, truncation to the prompt limit, tokenisation (completion + end-of-sequence).
+    static func prepare(_ task: TaskData, model: LanguageModel, options: TrainingOptions, salt: UInt64) -> PreparedTask {
+        let encode = { (s: String) in model.tokenizer.encode(s) }, decode = { (ids: [Int]) in model.tokenizer.decode(ids) }
+        func prepared(_ examples: [Example]) -> [PreparedExample] {
+            examples.map { e in
+                let short = truncated(e, maxPromptTokens: options.maxPromptTokens, encode: encode, decode: decode)
+                return PreparedExample(promptIds: encode(short.prompt), targetIds: encode(short.target) + [model.endOfSequenceId],
+                                       example: short)
+            }
+        }
+        let train = prepared(seededSubset(task.train, count: options.trainPerTask, seed: options.seed &+ 1000 &* (salt + 1)))
+        let test = prepared(seededSubset(task.test, count: options.testPerTask, seed: options.seed &+ 2000 &* (salt + 1)))
+        let longestAnswer = (task.train + task.test).flatMap(\.references).map { encode(" " + $0).count }.max() ?? 8
+        return PreparedTask(name: task.name, kind: task.kind, train: train, test: test,
+                            maxNewTokens: task.kind == .classification ? longestAnswer + 2 : 64)
+    }
+
+    public func run(checkpoints: URL? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> RunResults {
+        let clock = ContinuousClock()
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        let evaluator = Evaluator(model: model, batchSize: options.evalBatchSize)
+        let names = tasks.map(\.name)
+
+        // The base model's zero-shot row, before any adapter exists.
+        var start = clock.now
+        model.network.detachAdapters()
+        let zeroShot = tasks.enumerated().map { j, task in
+            progress(.zeroShot(task: j, of: tasks.count))
+            return evaluator.evaluate(task, strategy: nil) { _ in }.score
+        }
+        timings["zero_shot_seconds"] = seconds(clock.now - start)
+
+        var rng = SeededRNG(seed: options.seed)
+        var adapterRNG = rng.fork()
+        strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
+        let context = TrainingContext(model: model, options: options, tasks: tasks, rng: rng.fork())
+        var rows: [[Double]] = [], stored: [Int] = [], independent: [Int] = []
+        var lastRoutes: [[Int]?] = []
+        for (t, task) in tasks.enumerated() {
+            start = clock.now
+            strategy.beginTask(t, context: context)
+            let optimizer = AdamW(parameters: strategy.trainableParameters,
+                                  config: AdamWConfig(learningRate: options.learningRate, weightDecay: options.weightDecay))
+            var order = rng.fork()
+            let epochs = (0..<options.epochs).map { _ in context.batches(of: task, size: options.batchSize, rng: &order) }
+            let steps = epochs.reduce(0) { $0 + $1.count }
+            let schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
+                                                totalSteps: steps, decay: options.schedule)
+            progress(.taskStarted(task: t, of: tasks.count, name: task.name, steps: steps))
+            var step = 0
+            for batch in epochs.joined() {
+                let t0 = clock.now
+                optimizer.zeroGrad()
+                let loss = strategy.loss(batch, task: t, context: context)
+                loss.backward()
+                clipGradientNorm(optimizer.parameters, maxNorm: options.maxGradNorm)
+                optimizer.update(learningRate: schedule.learningRate(at: step))
+                step += 1
+                let tokens = batch.reduce(0) { $0 + $1.promptIds.count + $1.targetIds.count }
+                progress(.step(task: t, step: step, of: steps, loss: loss.values[0],
+                               tokensPerSecond: Double(tokens) / max(seconds(clock.now - t0), 1e-9)))
+            }
+            optimizer.zeroGrad()
+            strategy.endTask(t, context: context)
+            timings["train_task_\(t)_seconds"] = seconds(clock.now - start)
+
+            start = clock.now
+            var row: [Double] = []
+            lastRoutes = []
+            for (j, evalTask) in tasks.enumerated() {
+                let result = evaluator.evaluate(evalTask, strategy: strategy) { done in
+                    progress(.evaluating(afterTask: t, task: j, done: done, of: evalTask.test.count))
+                }
+                row.append(result.score)
+                lastRoutes.append(result.routes)
+            }
+            timings["evaluate_after_task_\(t)_seconds"] = seconds(clock.now - start)
+            rows.append(row)
+            stored.append(strategy.storedParameterCount)
+            if let eq = strategy.independentEquivalent(tasksSeen: t + 1) { independent.append(eq) }
+            progress(.taskFinished(task: t, scores: row))
+            if let checkpoints {
+                try CheckpointWriter.write(strategy.checkpoint(), completedTask: t, matrixSoFar: rows,
+                                           to: checkpoints.appendingPathComponent("task-\(t)"))
+            }
+        }
+        // Routing accuracy: share of test inputs whose top-1 expert is their own task's.
+        var routing: Double? = nil
+        if lastRoutes.allSatisfy({ $0 != nil }) {
+            let hits = lastRoutes.enumerated().reduce(0) { acc, item in acc + item.element!.filter { $0 == item.offset }.count }
+            let total = lastRoutes.reduce(0) { $0 + $1!.count }
+            routing = 100 * Double(hits) / Double(max(total, 1))
+        }
+        let matrix = try AccuracyMatrix(rows: rows, zeroShot: zeroShot)
+        var config = strategy.configuration
+        config["training"] = try JSONValue(encoding: options)
+        let params = independent.count == stored.count
+            ? try ParameterGrowth(storedAfterTask: stored, independentEquivalent: independent) : nil
+        return RunResults(method: strategy.name, model: modelName, seed: options.seed, benchmark: benchmark, tasks: names,
+                          accuracy: matrix, params: params, routingAccuracy: routing,
+                          sharedUtilisation: strategy.sharedUtilisation, config: config)
+    }
+}
+
+extension JSONValue {
+    /// Any Encodable value as a JSONValue (through JSON).
+    public init<T: Encodable>(encoding value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        self = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
+    }
+}
