@@ -23,6 +23,19 @@ extension Tensor {
         body(grad!.data)
     }
 
+    /// Gives `body` this tensor's gradient buffer and whether it is fresh. A fresh buffer (first contribution) is
+    /// uninitialised and `body` must write every element (store, or GEMM with beta 0) instead of adding — which
+    /// saves the zero-fill pass and a read of the buffer.
+    @inline(__always)
+    func accumulateGradOrStore(_ body: (UnsafeMutablePointer<Float>, _ fresh: Bool) -> Void) {
+        if grad == nil {
+            grad = Tensor.empty(shape)
+            body(grad!.data, true)
+        } else {
+            body(grad!.data, false)
+        }
+    }
+
     /// Adds `g` (same element count) into this tensor's gradient.
     func accumulateGrad(from g: Tensor) {
         precondition(g.count == count, "gradient of \(g.count) elements for a tensor of \(count)")

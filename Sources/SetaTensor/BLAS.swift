@@ -21,6 +21,8 @@ public enum BLAS {
             return
         }
         if m == 1 {  // a row vector times a matrix: GEMV (decoding one token), which OpenBLAS does far better
+            // beta 0 must not read C (it may be uninitialised, even NaN): clear it rather than trust SCAL(0).
+            if beta == 0 { c.update(repeating: 0, count: n) }
             let incA = Int32(transA ? lda : 1)
             if transB {       // c[n] = B[n, k] · a
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, incA, beta, c, 1)

@@ -105,3 +105,9 @@ import Testing
         }
     }
 }
+
+@Suite struct RowScalingGradientTests {
+    @Test func scaleRowsByConstants() {
+        checkGradients([random([3, 4], seed: 50)]) { scaleRows($0[0], by: [0.5, 0, -2]) }
+    }
+}

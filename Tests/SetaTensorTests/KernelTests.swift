@@ -161,4 +161,29 @@ import Testing
         let one = grads(40), blocked = grads(8)
         for i in 0..<3 { expectClose(blocked[i], one[i], tolerance: 1e-5) }
     }
+
+    @Test func freshAndAccumulatedGradientsBothCorrect() {
+        // Each input feeds several ops, so the first backward contribution takes the "store" path (fresh buffer)
+        // and the later ones the "add" path.
+        checkGradients([random([3, 5], seed: 70)]) { add(swiglu($0[0], $0[0]), silu($0[0])) }
+        checkGradients([random([4, 6], seed: 71)]) { x in
+            add(matmul(x[0], x[0], transposeB: true), slice(matmul(x[0], x[0], transposeA: true), axis: 1, 0..<4).sliceRows(4))
+        }
+        checkGradients([random([2, 3, 3], seed: 75)]) { x in   // batched: disjoint gradient slices
+            add(matmul(x[0], x[0]), matmul(x[0], x[0], transposeA: true))
+        }
+        let w = random([8], seed: 72)
+        let table = RotaryTable(headDim: 8, base: 10000, start: 2, count: 3)
+        checkGradients([random([1, 3, 2, 8], seed: 73)]) { x in
+            add(rope(x[0], table: table), reshape(rmsNorm(reshape(x[0], [6, 8]), weight: w, eps: 1e-5), [1, 3, 2, 8]))
+        }
+        checkGradients([random([4, 7], seed: 74)]) { x in
+            add(crossEntropy(x[0], targets: [1, ignoreIndex, 6, 0]), crossEntropy(scale(x[0], 2), targets: [3, 2, ignoreIndex, 5]))
+        }
+    }
+}
+
+extension Tensor {
+    /// The first `n` rows (a copy), for shaping test outputs.
+    fileprivate func sliceRows(_ n: Int) -> Tensor { slice(self, axis: 0, 0..<n) }
 }

@@ -13,8 +13,7 @@ public func embedding(_ ids: [Int], table: Tensor) -> Tensor {
     return out.recordOp(inputs: [table]) { g in
         table.accumulateGrad { dt in
             for (i, id) in ids.enumerated() {
-                let src = g.data + i * d, dst = dt + id * d
-                for j in 0..<d { dst[j] += src[j] }
+                Kernel.add(g.data + i * d, into: dt + id * d, d)
             }
         }
     }
@@ -45,8 +44,7 @@ public func slice(_ x: Tensor, axis: Int, _ range: Range<Int>) -> Tensor {
         let out = Tensor(shape: shape, storage: x.storage, offset: x.offset + range.lowerBound * inner)
         return out.recordOp(inputs: [x]) { g in
             x.accumulateGrad { dx in
-                let dst = dx + range.lowerBound * inner
-                for i in 0..<(len * inner) { dst[i] += g.data[i] }
+                Kernel.add(g.data, into: dx + range.lowerBound * inner, len * inner)
             }
         }
     }
@@ -57,8 +55,7 @@ public func slice(_ x: Tensor, axis: Int, _ range: Range<Int>) -> Tensor {
     return out.recordOp(inputs: [x]) { g in
         x.accumulateGrad { dx in
             for o in 0..<outer {
-                let src = g.data + o * len * inner, dst = dx + (o * n + range.lowerBound) * inner
-                for i in 0..<(len * inner) { dst[i] += src[i] }
+                Kernel.add(g.data + o * len * inner, into: dx + (o * n + range.lowerBound) * inner, len * inner)
             }
         }
     }
@@ -90,8 +87,7 @@ public func concat(_ xs: [Tensor], axis: Int) -> Tensor {
             if x.requiresGrad {
                 x.accumulateGrad { dx in
                     for o in 0..<outer {
-                        let src = g.data + (o * total + at) * inner, dst = dx + o * n * inner
-                        for i in 0..<(n * inner) { dst[i] += src[i] }
+                        Kernel.add(g.data + (o * total + at) * inner, into: dx + o * n * inner, n * inner)
                     }
                 }
             }

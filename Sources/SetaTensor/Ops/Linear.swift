@@ -29,16 +29,22 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                   beta: 0, c: out.data + i * cStride, ldc: n)
     }
     return out.recordOp(inputs: [a, b]) { dC in
+        // A first contribution is written with beta 0 (no zero-fill). Batched slices are disjoint, so freshness is
+        // decided once, before the loop; `b` is checked after `a` in case both are the same tensor.
+        var aFresh = false, bFresh = false
+        if a.requiresGrad { a.accumulateGradOrStore { _, fresh in aFresh = fresh } }
+        if b.requiresGrad { b.accumulateGradOrStore { _, fresh in bFresh = fresh } }
+        let aBeta: Float = aFresh ? 0 : 1, bBeta: Float = bFresh ? 0 : 1
         for i in 0..<gemms {
             let dc = dC.data + i * cStride
             if a.requiresGrad {
                 a.accumulateGrad { dA in
                     if !transposeA {  // dA += dC · op(B)ᵀ
                         BLAS.gemm(transA: false, transB: !transposeB, m: rows, n: k, k: n, a: dc, lda: n,
-                                  b: b.data + i * bStride, ldb: ldb, beta: 1, c: dA + i * aStride, ldc: lda)
+                                  b: b.data + i * bStride, ldb: ldb, beta: aBeta, c: dA + i * aStride, ldc: lda)
                     } else {          // dA += op(B) · dCᵀ   ([K, M])
                         BLAS.gemm(transA: transposeB, transB: true, m: k, n: m, k: n, a: b.data + i * bStride,
-                                  lda: ldb, b: dc, ldb: n, beta: 1, c: dA + i * aStride, ldc: lda)
+                                  lda: ldb, b: dc, ldb: n, beta: aBeta, c: dA + i * aStride, ldc: lda)
                     }
                 }
             }
@@ -46,10 +52,10 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                 b.accumulateGrad { dB in
                     if !transposeB {  // dB += op(A)ᵀ · dC
                         BLAS.gemm(transA: !transposeA, transB: false, m: k, n: n, k: rows, a: a.data + i * aStride,
-                                  lda: lda, b: dc, ldb: n, beta: 1, c: dB + i * bStride, ldc: ldb)
+                                  lda: lda, b: dc, ldb: n, beta: bBeta, c: dB + i * bStride, ldc: ldb)
                     } else {          // dB += dCᵀ · op(A)   ([N, K])
                         BLAS.gemm(transA: true, transB: transposeA, m: n, n: k, k: rows, a: dc, lda: n,
-                                  b: a.data + i * aStride, ldb: lda, beta: 1, c: dB + i * bStride, ldc: ldb)
+                                  b: a.data + i * aStride, ldb: lda, beta: bBeta, c: dB + i * bStride, ldc: ldb)
                     }
                 }
             }

@@ -38,7 +38,7 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> Tensor {
         }
         if x.requiresGrad {
             // dx = inv · (g⊙w − x̂ · mean(g⊙w⊙x̂)), x̂ = x · inv
-            x.accumulateGrad { dx in
+            x.accumulateGradOrStore { dx, fresh in
                 parallelChunks(count: rows, minimumPerWorker: minimumRows, alignment: 1) { range in
                     for row in range {
                         let xr = xp + row * d, gr = gp + row * d, dr = dx + row * d, inv = r[row]
@@ -52,9 +52,9 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> Tensor {
                         i = 0
                         while i + kVecWidth <= d {
                             let t = (kLoad(gr + i) * kLoad(w + i)).addingProduct(kLoad(xr + i), cv)
-                            kStore(kLoad(dr + i).addingProduct(iv, t), dr + i); i += kVecWidth
+                            kStore((fresh ? KVec() : kLoad(dr + i)).addingProduct(iv, t), dr + i); i += kVecWidth
                         }
-                        while i < d { dr[i] += inv * (gr[i] * w[i] - xr[i] * c); i += 1 }
+                        while i < d { dr[i] = (fresh ? 0 : dr[i]) + inv * (gr[i] * w[i] - xr[i] * c); i += 1 }
                     }
                 }
             }

@@ -31,8 +31,8 @@ public func rope(_ x: Tensor, table: RotaryTable) -> Tensor {
     let out = Tensor.empty(x.shape)
     rotate(x.data, into: out.data, b: b, t: t, h: h, d: d, table: table, direction: 1, accumulate: false)
     return out.recordOp(inputs: [x]) { g in
-        x.accumulateGrad { dx in
-            rotate(g.data, into: dx, b: b, t: t, h: h, d: d, table: table, direction: -1, accumulate: true)
+        x.accumulateGradOrStore { dx, fresh in
+            rotate(g.data, into: dx, b: b, t: t, h: h, d: d, table: table, direction: -1, accumulate: !fresh)
         }
     }
     func rotate(_ src: UnsafeMutablePointer<Float>, into dst: UnsafeMutablePointer<Float>, b: Int, t: Int, h: Int,

@@ -71,18 +71,24 @@ public func crossEntropy(_ logits: Tensor, targets: [Int]) -> Tensor {
     return loss.recordOp(inputs: [logits]) { g in
         guard counted > 0 else { return }
         let k = g.data[0] / Float(counted)
-        logits.accumulateGrad { dl in  // d/dlogits = (softmax − onehot) · g / counted
+        // d/dlogits = (softmax − onehot) · g / counted; a fresh gradient is stored (ignored rows zeroed).
+        logits.accumulateGradOrStore { dl, fresh in
             logZ.withUnsafeBufferPointer { lzb in
                 let lzp = lzb.baseAddress!
                 parallelChunks(count: n, minimumPerWorker: minimumRows, alignment: 1) { range in
-                    for r in range where targets[r] != ignoreIndex {
+                    for r in range {
                         let row = lp + r * v, dr = dl + r * v
+                        guard targets[r] != ignoreIndex else {
+                            if fresh { dr.update(repeating: 0, count: v) }
+                            continue
+                        }
                         let sh = KVec(repeating: lzp[r]), kv = KVec(repeating: k)
                         var j = 0
                         while j + kVecWidth <= v {
-                            kStore(kLoad(dr + j).addingProduct(kv, vexp(kLoad(row + j) - sh)), dr + j); j += kVecWidth
+                            let e = vexp(kLoad(row + j) - sh)
+                            kStore(fresh ? kv * e : kLoad(dr + j).addingProduct(kv, e), dr + j); j += kVecWidth
                         }
-                        while j < v { dr[j] += k * vexp(row[j] - lzp[r]); j += 1 }
+                        while j < v { dr[j] = (fresh ? 0 : dr[j]) + k * vexp(row[j] - lzp[r]); j += 1 }
                         dr[targets[r]] -= k
                     }
                 }
