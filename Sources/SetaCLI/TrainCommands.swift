@@ -59,12 +59,14 @@ struct SETAArguments: ParsableArguments {
     @Option(help: "SETA: split threshold rule, percentile or dynamic. Default percentile.") var splitRule: String?
     @Option(help: "SETA: Fisher examples per task for Ω. Default 64.") var fisherExamples: Int?
     @Option(help: "SETA: gradient-sensitivity probe batches per task. Default 8.") var probeBatches: Int?
+    @Option(help: "SETA: rank of each task's unique expert. Default 4.") var uniqueRank: Int?
 
     func apply(to o: inout SETA.Options) {
         if let lambda { o.lambda = lambda }
         if let splitRule, let rule = SplitOnShareOptions.Rule(rawValue: splitRule) { o.split.rule = rule }
         if let fisherExamples { o.fisherExamples = fisherExamples }
         if let probeBatches { o.probeBatches = probeBatches }
+        if let uniqueRank { o.pool.uniqueRank = uniqueRank }
     }
 
     func validate() throws {
@@ -233,10 +235,14 @@ struct Demo: ParsableCommand {
             var options = TrainingOptions()
             options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed
             options.learningRate = learningRate
+            // The demo anchors harder than SETA.md's default (λ = 1): on this stream λ = 1 let the second task
+            // drift by ~12 points while later tasks trained, λ = 10 kept every task (see README).
+            var seta = setaArguments
+            if seta.lambda == nil { seta.lambda = 10 }
             var blocks: [String] = []
             for method in [Method.seta, .seqLoRA] {
                 let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: tasks, options: options,
-                                           targets: nil, seta: setaArguments, benchmark: "demo", run: URL(fileURLWithPath: out).appendingPathComponent(method.rawValue),
+                                           targets: nil, seta: seta, benchmark: "demo", run: URL(fileURLWithPath: out).appendingPathComponent(method.rawValue),
                                            label: "[\(method.rawValue)] ")
                 blocks.append(describe(results))
             }
