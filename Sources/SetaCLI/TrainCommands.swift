@@ -112,7 +112,15 @@ final class ProgressPrinter {
 /// Runs one method over a stream into `run`, writing run.json, results.json, timings.json and checkpoints.
 func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
               targets: [TargetProjection]?, seta: SETAArguments?, benchmark: String?, run: URL, label: String) throws -> RunResults {
-    try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+    if let existing = try? RunFolder.readDescription(run) {
+        throw ValidationError("""
+            \(run.path) already holds a run (method \(existing.method), model \(existing.model), tasks \
+            \(existing.tasks.joined(separator: ","))) in run.json; give a new --out folder (resuming a run is not supported yet)
+            """)
+    }
+    do { try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true) } catch {
+        throw ValidationError("cannot create the run folder \(run.path): \(error.localizedDescription)")
+    }
     try RunFolder.writeDescription(RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                                   benchmark: benchmark, seed: options.seed), to: run)
     let trainer = ContinualTrainer(model: lm, strategy: method.strategy(targets: targets, seta: seta), tasks: tasks, options: options,

@@ -1,0 +1,63 @@
+// `seta train` and `seta predict` end to end on the tiny Llama fixture and tiny task folders, and their errors.
+import Foundation
+import Testing
+
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"))
+struct TrainCommandTests {
+    let tiny = fixtures.appendingPathComponent("tiny-llama").path
+    let tasks = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../SetaDataTests/Fixtures/tasks").standardized.path
+
+    func scratch() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("seta-run-\(UUID().uuidString)").path }
+
+    @Test func trainThenPredictWithTheGate() throws {
+        let run = scratch()
+        let train = try runSeta(["train", "--model", tiny, "--method", "seta", "--out", run, "--data", tasks,
+                                 "--tasks", "tiny_jsonl_cls,tiny_topic", "--train-per-task", "8", "--test-per-task", "4",
+                                 "--epochs", "1", "--batch-size", "4", "--fisher-examples", "2", "--probe-batches", "1"])
+        #expect(train.status == 0, "stderr: \(train.stderr)")
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/results.json"))) as? [String: Any])
+        #expect((results["matrix"] as? [[Double]])?.count == 2 && results["method"] as? String == "seta")
+        for key in ["zero_shot", "metrics", "params", "routing_accuracy", "shared_utilisation", "config", "tasks", "seed", "model"] {
+            #expect(results.keys.contains(key), "results.json lacks \(key)")
+        }
+        #expect(FileManager.default.fileExists(atPath: run + "/timings.json"))
+        #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/task-1/adapters.safetensors"))
+
+        let predict = try runSeta(["predict", "--run", run, "--input", "Is 12 even?", "--json", "--max-tokens", "3"])
+        #expect(predict.status == 0, "stderr: \(predict.stderr)")
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [String: Any])
+        let gate = try #require(answer["gate"] as? [String: Double])
+        #expect(Set(gate.keys) == ["tiny_jsonl_cls", "tiny_topic"] && abs(gate.values.reduce(0, +) - 1) < 1e-6)
+        #expect(answer["output"] is String && answer["expert"] is String)
+
+        // The same folder again: refused, nothing overwritten.
+        let again = try runSeta(["train", "--model", tiny, "--method", "seq-lora", "--out", run, "--data", tasks,
+                                 "--tasks", "tiny_jsonl_cls", "--epochs", "1"])
+        #expect(again.status != 0 && again.stderr.contains("already holds a run (method seta"))
+    }
+
+    @Test(arguments: [
+        (["--tasks", "tiny_jsonl_cls,no_such_task"], "no_such_task"),
+        (["--tasks", "tiny_jsonl_cls,tiny_jsonl_cls"], "tiny_jsonl_cls"),
+    ])
+    func badTaskListsAreClearErrors(extra: [String], expected: String) throws {
+        let result = try runSeta(["train", "--model", tiny, "--out", scratch(), "--data", tasks] + extra)
+        #expect(result.status != 0 && result.stderr.contains(expected), "stderr: \(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
+    @Test func malformedAndEmptyTaskFiles() throws {
+        let dir = URL(fileURLWithPath: scratch())
+        for (name, train) in [("broken", "{\"prompt\": \"a\", \"completion\": \" b\"}\n{not json\n"), ("empty", "")] {
+            let folder = dir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try train.write(to: folder.appendingPathComponent("train.jsonl"), atomically: true, encoding: .utf8)
+            try "{\"prompt\": \"a\", \"completion\": \" b\"}\n".write(to: folder.appendingPathComponent("test.jsonl"), atomically: true, encoding: .utf8)
+        }
+        let broken = try runSeta(["train", "--model", tiny, "--out", scratch(), "--data", dir.path, "--tasks", "broken"])
+        #expect(broken.status != 0 && broken.stderr.contains("broken/train.jsonl") && broken.stderr.contains("line 2"), "\(broken.stderr)")
+        let empty = try runSeta(["train", "--model", tiny, "--out", scratch(), "--data", dir.path, "--tasks", "empty"])
+        #expect(empty.status != 0 && empty.stderr.contains("empty"), "\(empty.stderr)")
+    }
+}
