@@ -111,7 +111,8 @@ final class ProgressPrinter {
 
 /// Runs one method over a stream into `run`, writing run.json, results.json, timings.json and checkpoints.
 func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
-              targets: [TargetProjection]?, seta: SETAArguments?, benchmark: String?, run: URL, label: String) throws -> RunResults {
+              targets: [TargetProjection]?, seta: SETAArguments?, benchmark: String?, run: URL, label: String,
+              exportPeer: URL? = nil) throws -> RunResults {
     if let existing = try? RunFolder.readDescription(run) {
         throw ValidationError("""
             \(run.path) already holds a run (method \(existing.method), model \(existing.model), tasks \
@@ -125,7 +126,9 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
                                                   benchmark: benchmark, seed: options.seed), to: run)
     let trainer = ContinualTrainer(model: lm, strategy: method.strategy(targets: targets, seta: seta), tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
+    let export = try exportPeer.map { try PeerExport(folder: $0, trainer: trainer) }
     let results = try trainer.run(checkpoints: RunFolder.checkpoints(run), progress: ProgressPrinter(prefix: label).callAsFunction)
+    try export?.finish()
     try results.write(to: run.appendingPathComponent("results.json"))
     try RunFolder.writeTimings(trainer.timings, to: run)
     return results
@@ -160,6 +163,8 @@ struct Train: ParsableCommand {
     @Option(help: "Task folders under --data, in stream order, comma-separated.") var tasks: String?
     @OptionGroup var training: TrainingArguments
     @OptionGroup var setaArguments: SETAArguments
+    @Option(help: "Also write what a peer framework needs to replay this run exactly (seq-lora): examples in batch order, LoRA initialisation, step losses. See benchmarks/peers/.")
+    var exportPeer: String?
 
     func validate() throws {
         guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
@@ -180,7 +185,8 @@ struct Train: ParsableCommand {
             let lm = try modelOptions.load()
             let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
                                        options: training.options(), targets: try training.targetList(), seta: setaArguments, benchmark: benchmark,
-                                       run: URL(fileURLWithPath: out), label: "[\(method.rawValue)] ")
+                                       run: URL(fileURLWithPath: out), label: "[\(method.rawValue)] ",
+                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) })
             print(describe(results))
         }
     }

@@ -42,6 +42,11 @@ public final class ContinualTrainer {
     public let modelName: String, benchmark: String?
     /// Seconds per phase, for RUN/timings.json (kept out of results.json so results are reproducible).
     public private(set) var timings: [String: Double] = [:]
+    /// Observers (e.g. an export for a peer framework): after adapters are attached; before each step with
+    /// (task, step, batch); after each step with (task, step, loss).
+    public var onAttached: ((ContinualStrategy) -> Void)?
+    public var onBatch: ((Int, Int, [PreparedExample]) -> Void)?
+    public var onStep: ((Int, Int, Float) -> Void)?
 
     public init(model: LanguageModel, strategy: ContinualStrategy, tasks: [TaskData], options: TrainingOptions,
                 modelName: String, benchmark: String?) {
@@ -85,6 +90,7 @@ public final class ContinualTrainer {
         var rng = SeededRNG(seed: options.seed)
         var adapterRNG = rng.fork()
         strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
+        onAttached?(strategy)
         let context = TrainingContext(model: model, options: options, tasks: tasks, rng: rng.fork())
         var rows: [[Double]] = [], stored: [Int] = [], independent: [Int] = []
         var lastRoutes: [[Int]?] = []
@@ -102,11 +108,13 @@ public final class ContinualTrainer {
             var step = 0
             for batch in epochs.joined() {
                 let t0 = clock.now
+                onBatch?(t, step, batch)
                 optimizer.zeroGrad()
                 let loss = strategy.loss(batch, task: t, context: context)
                 loss.backward()
                 clipGradientNorm(optimizer.parameters, maxNorm: options.maxGradNorm)
                 optimizer.update(learningRate: schedule.learningRate(at: step))
+                onStep?(t, step, loss.values[0])
                 step += 1
                 let tokens = batch.reduce(0) { $0 + $1.promptIds.count + $1.targetIds.count }
                 progress(.step(task: t, step: step, of: steps, loss: loss.values[0],
