@@ -255,6 +255,11 @@ struct Demo: ParsableCommand {
             if seta.lambda == nil { seta.lambda = 10 }
             var blocks: [String] = []
             for method in [Method.seta, .seqLoRA] {
+                // A previous demo in the same place is replaced (the demo is reproducible); anything else is kept.
+                let folder = URL(fileURLWithPath: out).appendingPathComponent(method.rawValue)
+                if let previous = try? RunFolder.readDescription(folder), previous.benchmark == "demo" {
+                    try FileManager.default.removeItem(at: folder)
+                }
                 let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: tasks, options: options,
                                            targets: nil, seta: seta, benchmark: "demo", run: URL(fileURLWithPath: out).appendingPathComponent(method.rawValue),
                                            label: "[\(method.rawValue)] ")
