@@ -1,12 +1,147 @@
-// Writes what a peer framework (PyTorch + PEFT) needs to replay a Seta run step for step: see
-// benchmarks/peers/README.md. (Placeholder: filled in by the peer-export work.)
+// Writes what a peer framework (PyTorch + PEFT) needs to replay a Seta SeqLoRA run step for step (see
+// benchmarks/peers/README.md and benchmarks/peers/peft_seqlora.py):
+//   lora_init.safetensors  the adapters' initial A and B under PEFT's key names (written on attach)
+//   batches.jsonl          one line per step, in order: {"task", "step", "examples": [{"prompt_ids", "target_ids"}]}
+//   seta_losses.jsonl      one line per step: [task, step, loss] (appended as training goes, so a killed run keeps them)
+//   config.json            rank, alpha, targets, optimiser settings, pad id, model (written at once and again by finish)
+//   seta_losses.json       [[task, step, loss], ...] (written by finish)
 import Foundation
 import SetaModels
+import SetaTensor
+
+public enum PeerExportError: Error, LocalizedError {
+    case unsupportedStrategy(String)
+    case io(String)
+    public var errorDescription: String? {
+        switch self {
+        case .unsupportedStrategy(let name):
+            return "--export-peer supports seq-lora only (this run uses \(name))"
+        case .io(let detail): return "peer export: \(detail)"
+        }
+    }
+}
 
 public final class PeerExport {
     public let folder: URL
+    private let trainer: ContinualTrainer
+    private var losses: [(task: Int, step: Int, loss: Float)] = []
+    private var batchLog: FileHandle?
+    private var lossLog: FileHandle?
+    private var firstError: Error?
+
     public init(folder: URL, trainer: ContinualTrainer) throws {
+        guard trainer.strategy is SeqLoRA else { throw PeerExportError.unsupportedStrategy(trainer.strategy.name) }
         self.folder = folder
+        self.trainer = trainer
+        let files = FileManager.default
+        try files.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Fresh logs: a previous export in the same folder must not leak into this one.
+        for name in ["batches.jsonl", "seta_losses.jsonl", "seta_losses.json", "lora_init.safetensors"] {
+            try? files.removeItem(at: folder.appendingPathComponent(name))
+        }
+        batchLog = try Self.appendHandle(folder.appendingPathComponent("batches.jsonl"))
+        lossLog = try Self.appendHandle(folder.appendingPathComponent("seta_losses.jsonl"))
+        try writeConfig()
+
+        let previousAttached = trainer.onAttached, previousBatch = trainer.onBatch, previousStep = trainer.onStep
+        trainer.onAttached = { [unowned self] strategy in
+            previousAttached?(strategy)
+            self.record { try self.writeInitialAdapters(strategy) }
+        }
+        trainer.onBatch = { [unowned self] t, step, batch in
+            previousBatch?(t, step, batch)
+            self.record { try self.appendBatch(task: t, step: step, batch) }
+        }
+        trainer.onStep = { [unowned self] t, step, loss in
+            previousStep?(t, step, loss)
+            self.losses.append((t, step, loss))
+            self.record { try self.appendLine([t, step, Double(loss)], to: self.lossLog) }
+        }
     }
-    public func finish() throws {}
+
+    /// Writes seta_losses.json and config.json; reports the first error an observer met.
+    public func finish() throws {
+        try? batchLog?.close(); batchLog = nil
+        try? lossLog?.close(); lossLog = nil
+        if let firstError { throw firstError }
+        let rows: [[Any]] = losses.map { [$0.task, $0.step, Double($0.loss)] }
+        try writeAtomically(JSONSerialization.data(withJSONObject: rows, options: []), to: folder.appendingPathComponent("seta_losses.json"))
+        try writeConfig()
+    }
+
+    // MARK: - Pieces
+
+    private func record(_ body: () throws -> Void) {
+        do { try body() } catch { if firstError == nil { firstError = error } }
+    }
+
+    private static func appendHandle(_ url: URL) throws -> FileHandle {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw PeerExportError.io("cannot create \(url.path)")
+        }
+        return try FileHandle(forWritingTo: url)
+    }
+
+    private func appendLine(_ object: Any, to handle: FileHandle?) throws {
+        guard let handle else { return }
+        var line = try JSONSerialization.data(withJSONObject: object, options: [])
+        line.append(0x0A)
+        try handle.write(contentsOf: line)
+    }
+
+    private func appendBatch(task t: Int, step: Int, _ batch: [PreparedExample]) throws {
+        let examples: [[String: Any]] = batch.map { ["prompt_ids": $0.promptIds, "target_ids": $0.targetIds] }
+        try appendLine(["task": t, "step": step, "examples": examples] as [String: Any], to: batchLog)
+    }
+
+    /// PEFT's names: `base_model.model.` + the module path + `.lora_A.weight` / `.lora_B.weight`.
+    private func writeInitialAdapters(_ strategy: ContinualStrategy) throws {
+        guard let seq = strategy as? SeqLoRA else { throw PeerExportError.unsupportedStrategy(strategy.name) }
+        var tensors: [String: Tensor] = [:]
+        for (name, lora) in seq.adapters {
+            tensors["base_model.model.\(name).lora_A.weight"] = lora.a
+            tensors["base_model.model.\(name).lora_B.weight"] = lora.b
+        }
+        try SafetensorsWriter.write(tensors, metadata: ["format": "pt", "source": "seta --export-peer"],
+                                    to: folder.appendingPathComponent("lora_init.safetensors"))
+    }
+
+    private func writeConfig() throws {
+        let options = trainer.options
+        var config: [String: Any] = [
+            "method": trainer.strategy.name,
+            "learning_rate": Double(options.learningRate),
+            "batch_size": options.batchSize,
+            "epochs": options.epochs,
+            "max_grad_norm": Double(options.maxGradNorm),
+            "weight_decay": Double(options.weightDecay),
+            "warmup_steps": options.warmupSteps,
+            "schedule": "\(options.schedule)",
+            "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_epsilon": 1e-8,
+            "pad_id": trainer.model.padId,
+            "eos_id": trainer.model.endOfSequenceId,
+            "seed": Int(options.seed),
+            "model": trainer.modelName,
+            "loss": "mean cross-entropy over all completion tokens of the batch (rows pooled)",
+        ]
+        if let path = Self.modelPath(trainer.modelName) { config["model_path"] = path }
+        if let seq = trainer.strategy as? SeqLoRA {
+            config["rank"] = seq.options.rank
+            config["alpha"] = Double(seq.options.alpha)
+            config["targets"] = seq.options.targets.map(\.rawValue)
+        }
+        try writeAtomically(JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]),
+                            to: folder.appendingPathComponent("config.json"))
+    }
+
+    /// The GGUF file behind a model name: the name itself if it is a file, else the first cached GGUF it starts.
+    static func modelPath(_ name: String) -> String? {
+        let files = FileManager.default
+        let expanded = (name as NSString).expandingTildeInPath
+        if files.fileExists(atPath: expanded) { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
+        let cache = files.homeDirectoryForCurrentUser.appendingPathComponent(".cache/seta/models")
+        let candidates = ((try? files.contentsOfDirectory(atPath: cache.path)) ?? []).sorted()
+        let stem = (name as NSString).lastPathComponent
+        return candidates.first { $0.hasPrefix(stem) && $0.hasSuffix(".gguf") }.map { cache.appendingPathComponent($0).path }
+    }
 }

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Replay a Seta SeqLoRA run (exported with `seta train --method seq-lora --export-peer DIR`) in PyTorch + PEFT
+and compare the step losses.
+
+Reads DIR/config.json, DIR/lora_init.safetensors, DIR/batches.jsonl and DIR/seta_losses.json (or, for a run
+that was stopped early, DIR/seta_losses.jsonl). Writes DIR/peft_losses.json and prints a table of the first
+N step losses with relative differences and a PASS/FAIL line ("all within --tolerance relative").
+
+The replay mirrors Seta exactly: the same LoRA initialisation (A, B = 0, scale alpha/r on q_proj/v_proj),
+the same batches in the same order, right padding with the pad id, loss on completion tokens only, the mean
+cross-entropy over all completion tokens of the batch (rows pooled, not a per-row mean), AdamW
+(beta 0.9/0.999, eps 1e-8, Seta's weight decay), clipping of the global gradient norm, constant learning
+rate, and a fresh optimiser at each task boundary (Seta builds one AdamW per task).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+
+
+def load_seta_losses(folder):
+    path = os.path.join(folder, "seta_losses.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return [(int(t), int(s), float(l)) for t, s, l in json.load(f)]
+    rows = []
+    path = os.path.join(folder, "seta_losses.jsonl")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    t, s, l = json.loads(line)
+                    rows.append((int(t), int(s), float(l)))
+    return rows
+
+
+def load_batches(folder, limit):
+    batches = []
+    with open(os.path.join(folder, "batches.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                batches.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a killed run may leave a partial last line
+            if len(batches) >= limit:
+                break
+    return batches
+
+
+def make_batch(examples, pad_id):
+    """Seta's Batch: input = (prompt + target)[:-1], right-padded with pad_id; targets = next token on the
+    completion positions, -100 elsewhere (prompt and padding)."""
+    length = max(len(e["prompt_ids"]) + len(e["target_ids"]) - 1 for e in examples)
+    ids, targets = [], []
+    for e in examples:
+        full = e["prompt_ids"] + e["target_ids"]
+        inp = full[:-1]
+        tgt = [-100] * length
+        for i in range(len(e["prompt_ids"]) - 1, len(inp)):
+            tgt[i] = full[i + 1]
+        ids.append(inp + [pad_id] * (length - len(inp)))
+        targets.append(tgt)
+    return torch.tensor(ids, dtype=torch.long), torch.tensor(targets, dtype=torch.long)
+
+
+def load_model(gguf_path):
+    from transformers import AutoModelForCausalLM
+
+    folder, name = os.path.split(os.path.abspath(gguf_path))
+    try:
+        return AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    except TypeError:
+        return AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, torch_dtype=torch.float32)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", help="the --export-peer folder")
+    parser.add_argument("--steps", type=int, default=20, help="steps to replay and compare (default 20)")
+    parser.add_argument("--gguf", help="the GGUF file (default: model_path in config.json)")
+    parser.add_argument("--tolerance", type=float, default=0.02, help="relative tolerance (default 0.02)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    torch.use_deterministic_algorithms(True)
+
+    folder = args.folder
+    with open(os.path.join(folder, "config.json")) as f:
+        config = json.load(f)
+    if config.get("method") != "seq-lora":
+        sys.exit(f"expected a seq-lora export, found method {config.get('method')}")
+    if config.get("schedule", "constant") != "constant" or config.get("warmup_steps", 0) != 0:
+        sys.exit("only the constant learning rate without warm-up is replayed")
+    gguf = args.gguf or config.get("model_path")
+    if not gguf or not os.path.exists(gguf):
+        sys.exit(f"GGUF file not found ({gguf}); pass --gguf")
+
+    from peft import LoraConfig, get_peft_model
+
+    base = load_model(gguf)
+    lora_config = LoraConfig(r=int(config["rank"]), lora_alpha=float(config["alpha"]),
+                             target_modules=list(config["targets"]), lora_dropout=0.0, bias="none")
+    model = get_peft_model(base, lora_config)
+
+    # Seta's initial A and B under PEFT's saved names (no adapter name): insert ".default".
+    init = load_file(os.path.join(folder, "lora_init.safetensors"))
+    params = dict(model.named_parameters())
+    trainable = {n for n, p in params.items() if p.requires_grad}
+    loaded = set()
+    with torch.no_grad():
+        for key, tensor in init.items():
+            name = key.replace(".lora_A.weight", ".lora_A.default.weight").replace(".lora_B.weight", ".lora_B.default.weight")
+            if name not in params:
+                sys.exit(f"no PEFT parameter {name} for {key}")
+            if params[name].shape != tensor.shape:
+                sys.exit(f"{name}: PEFT shape {tuple(params[name].shape)}, Seta {tuple(tensor.shape)}")
+            params[name].copy_(tensor)
+            loaded.add(name)
+    if loaded != trainable:
+        sys.exit(f"trainable parameters not loaded: {sorted(trainable - loaded)[:5]} / extra: {sorted(loaded - trainable)[:5]}")
+    print(f"loaded {len(loaded)} LoRA tensors (rank {config['rank']}, alpha {config['alpha']}, targets {config['targets']})",
+          flush=True)
+
+    model.train()  # dropout is 0 everywhere; train() only matters for modules that branch on it
+    trainable_params = [params[n] for n in sorted(trainable)]
+
+    def new_optimizer():
+        return torch.optim.AdamW(trainable_params, lr=float(config["learning_rate"]), betas=(0.9, 0.999), eps=1e-8,
+                                 weight_decay=float(config["weight_decay"]), foreach=False)
+
+    batches = load_batches(folder, args.steps)
+    pad_id = int(config["pad_id"])
+    max_norm = float(config["max_grad_norm"])
+    losses = []
+    optimizer, task = None, None
+    for record in batches:
+        if record["task"] != task:
+            task, optimizer = record["task"], new_optimizer()
+        ids, targets = make_batch(record["examples"], pad_id)
+        start = time.time()
+        optimizer.zero_grad(set_to_none=True)
+        logits = model(input_ids=ids).logits
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1),
+                               ignore_index=-100, reduction="mean")  # pooled over every completion token of the batch
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable_params, max_norm)
+        optimizer.step()
+        losses.append((record["task"], record["step"], loss.item()))
+        print(f"task {record['task']} step {record['step']:3d} loss {loss.item():.6f} ({time.time() - start:.1f} s)",
+              flush=True)
+
+    with open(os.path.join(folder, "peft_losses.json"), "w") as f:
+        json.dump([list(r) for r in losses], f)
+
+    seta = {(t, s): l for t, s, l in load_seta_losses(folder)}
+    print()
+    print(f"{'task':>4} {'step':>4} {'seta':>12} {'peft':>12} {'rel diff':>10}")
+    worst, compared = 0.0, 0
+    for t, s, l in losses:
+        if (t, s) not in seta:
+            print(f"{t:>4} {s:>4} {'-':>12} {l:>12.6f} {'-':>10}")
+            continue
+        rel = abs(l - seta[(t, s)]) / max(abs(seta[(t, s)]), 1e-12)
+        worst, compared = max(worst, rel), compared + 1
+        print(f"{t:>4} {s:>4} {seta[(t, s)]:>12.6f} {l:>12.6f} {100 * rel:>9.4f}%")
+    ok = compared == len(losses) and compared >= args.steps and worst <= args.tolerance
+    print(f"\nmax relative difference over {compared} steps: {100 * worst:.4f}%")
+    print(f"{'PASS' if ok else 'FAIL'}: {'all' if compared == len(losses) else 'not all'} {compared} of {args.steps} "
+          f"step losses compared, within {100 * args.tolerance:g}% relative: {worst <= args.tolerance}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
