@@ -40,7 +40,17 @@ def load_seta_losses(folder):
     return rows
 
 
-def load_batches(folder, limit):
+def load_batches(folder, limit, follow=0.0):
+    """The first `limit` batch records; with follow > 0, waits up to that many seconds for a run still writing."""
+    batches = load_available_batches(folder, limit)
+    deadline = time.time() + follow
+    while len(batches) < limit and time.time() < deadline:
+        time.sleep(5)
+        batches = load_available_batches(folder, limit)
+    return batches
+
+
+def load_available_batches(folder, limit):
     batches = []
     with open(os.path.join(folder, "batches.jsonl")) as f:
         for line in f:
@@ -89,6 +99,8 @@ def main():
     parser.add_argument("--gguf", help="the GGUF file (default: model_path in config.json)")
     parser.add_argument("--tolerance", type=float, default=0.02, help="relative tolerance (default 0.02)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--follow", type=float, default=0.0,
+                        help="seconds to wait for batches of a Seta run still writing the export (default 0)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -103,6 +115,8 @@ def main():
     if config.get("schedule", "constant") != "constant" or config.get("warmup_steps", 0) != 0:
         sys.exit("only the constant learning rate without warm-up is replayed")
     gguf = args.gguf or config.get("model_path")
+    if not gguf and config.get("model") == "default":  # exports written before config.json had model_path
+        gguf = os.path.expanduser("~/.cache/seta/models/SmolLM2-135M-Instruct.Q4_1.gguf")
     if not gguf or not os.path.exists(gguf):
         sys.exit(f"GGUF file not found ({gguf}); pass --gguf")
 
@@ -139,12 +153,17 @@ def main():
         return torch.optim.AdamW(trainable_params, lr=float(config["learning_rate"]), betas=(0.9, 0.999), eps=1e-8,
                                  weight_decay=float(config["weight_decay"]), foreach=False)
 
-    batches = load_batches(folder, args.steps)
     pad_id = int(config["pad_id"])
     max_norm = float(config["max_grad_norm"])
     losses = []
     optimizer, task = None, None
-    for record in batches:
+    done = 0
+    while done < args.steps:
+        batches = load_batches(folder, done + 1, follow=args.follow)
+        if len(batches) <= done:
+            break
+        record = batches[done]
+        done += 1
         if record["task"] != task:
             task, optimizer = record["task"], new_optimizer()
         ids, targets = make_batch(record["examples"], pad_id)
@@ -164,6 +183,10 @@ def main():
         json.dump([list(r) for r in losses], f)
 
     seta = {(t, s): l for t, s, l in load_seta_losses(folder)}
+    deadline = time.time() + args.follow
+    while any((t, s) not in seta for t, s, _ in losses) and time.time() < deadline:
+        time.sleep(5)
+        seta = {(t, s): l for t, s, l in load_seta_losses(folder)}
     print()
     print(f"{'task':>4} {'step':>4} {'seta':>12} {'peft':>12} {'rel diff':>10}")
     worst, compared = 0.0, 0
