@@ -95,7 +95,7 @@ enum GGUFQuant {
                 let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: qhAt, as: UInt32.self))
                 let qs = (block + qhAt + 4).assumingMemoryBound(to: UInt8.self)
                 for j in 0 ..< 16 {
-                    let h0 = Int32((qh >> UInt32(j)) << 4) & 0x10, h1 = Int32(qh >> UInt32(j + 12)) & 0x10
+                    let h0 = Int32(((qh >> UInt32(j)) << 4) & 0x10), h1 = Int32((qh >> UInt32(j + 12)) & 0x10)
                     let x0 = Int32(qs[j] & 0x0F) | h0, x1 = Int32(qs[j] >> 4) | h1
                     if hasMin {
                         out[j] = Float(x0) * d + m
