@@ -110,11 +110,11 @@ public final class PeerExport {
         let options = trainer.options
         var config: [String: Any] = [
             "method": trainer.strategy.name,
-            "learning_rate": Double(options.learningRate),
+            "learning_rate": Self.decimal(options.learningRate),
             "batch_size": options.batchSize,
             "epochs": options.epochs,
-            "max_grad_norm": Double(options.maxGradNorm),
-            "weight_decay": Double(options.weightDecay),
+            "max_grad_norm": Self.decimal(options.maxGradNorm),
+            "weight_decay": Self.decimal(options.weightDecay),
             "warmup_steps": options.warmupSteps,
             "schedule": "\(options.schedule)",
             "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_epsilon": 1e-8,
@@ -127,19 +127,24 @@ public final class PeerExport {
         if let path = Self.modelPath(trainer.modelName) { config["model_path"] = path }
         if let seq = trainer.strategy as? SeqLoRA {
             config["rank"] = seq.options.rank
-            config["alpha"] = Double(seq.options.alpha)
+            config["alpha"] = Self.decimal(seq.options.alpha)
             config["targets"] = seq.options.targets.map(\.rawValue)
         }
         try writeAtomically(JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]),
                             to: folder.appendingPathComponent("config.json"))
     }
 
-    /// The GGUF file behind a model name: the name itself if it is a file, else the first cached GGUF it starts.
+    /// A Float as the shortest decimal that reads back to it (5e-4, not 0.0005000000237487257).
+    static func decimal(_ x: Float) -> Double { Double("\(x)") ?? Double(x) }
+
+    /// The GGUF file behind a model name: `default` is the cached default model, a path is itself, and any
+    /// other name the first cached GGUF whose file name starts with it.
     static func modelPath(_ name: String) -> String? {
         let files = FileManager.default
+        if name == "default" { return ModelCache.defaultModelURL.path }
         let expanded = (name as NSString).expandingTildeInPath
         if files.fileExists(atPath: expanded) { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
-        let cache = files.homeDirectoryForCurrentUser.appendingPathComponent(".cache/seta/models")
+        let cache = ModelCache.modelsFolder
         let candidates = ((try? files.contentsOfDirectory(atPath: cache.path)) ?? []).sorted()
         let stem = (name as NSString).lastPathComponent
         return candidates.first { $0.hasPrefix(stem) && $0.hasSuffix(".gguf") }.map { cache.appendingPathComponent($0).path }
