@@ -15,8 +15,7 @@ public struct TaskEvaluation: Sendable {
 
 extension LanguageModel {
     /// Greedy continuations of several prompts at once: left-padded prefill, then one token per step with a
-    /// KV cache; a row stops at end-of-sequence or a newline. `prepare` runs before every forward with the
-    /// batch's prompts (strategies set their routing there).
+    /// KV cache; a row stops at end-of-sequence or a newline. Routing (a strategy's gate) must be set before.
     public func greedyBatch(_ prompts: [[Int]], maxNewTokens: Int) -> [[Int]] {
         let b = prompts.count, longest = prompts.map(\.count).max() ?? 0
         let padding = prompts.map { longest - $0.count }
