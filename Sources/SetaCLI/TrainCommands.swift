@@ -240,6 +240,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Test examples per task.") var testPerTask: Int = 50
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float = 2e-3
+    @Option(help: "Epochs per task.") var epochs: Int = 3
     @OptionGroup var setaArguments: SETAArguments
 
     func run() throws {
@@ -249,6 +250,7 @@ struct Demo: ParsableCommand {
             var options = TrainingOptions()
             options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed
             options.learningRate = learningRate
+            options.epochs = epochs
             // The demo anchors harder than SETA.md's default (λ = 1): on this stream λ = 1 let the second task
             // drift by ~12 points while later tasks trained, λ = 10 kept every task (see README).
             var seta = setaArguments
