@@ -32,6 +32,9 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Test examples per task.") var testPerTask: Int?
     @Option(help: "Epochs per task.") var epochs: Int?
     @Option(help: "Batch size.") var batchSize: Int?
+    @Option(help: "Examples per forward pass inside a batch, grouped by length (less padding; same loss). Default 2.")
+    var rowsPerForward: Int?
+    @Option(help: "Prompts decoded together at evaluation (grouped by length). Default 8.") var evalBatchSize: Int?
     @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float?
     @Option(help: "Prompt limit in tokens (the input part is truncated, never the answer).") var maxPromptTokens: Int?
     @Option(help: "Adapted projections: q,v (default), any of q,k,v,o,gate,up,down, or all.") var targets: String?
@@ -43,6 +46,8 @@ struct TrainingArguments: ParsableArguments {
         if let testPerTask { o.testPerTask = testPerTask }
         if let epochs { o.epochs = epochs }
         if let batchSize { o.batchSize = batchSize }
+        if let rowsPerForward { o.rowsPerForward = rowsPerForward }
+        if let evalBatchSize { o.evalBatchSize = evalBatchSize }
         if let learningRate { o.learningRate = learningRate }
         if let maxPromptTokens { o.maxPromptTokens = maxPromptTokens }
         o.seed = seed

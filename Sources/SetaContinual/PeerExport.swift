@@ -5,6 +5,8 @@
 //   seta_losses.jsonl      one line per step: [task, step, loss] (appended as training goes, so a killed run keeps them)
 //   config.json            rank, alpha, targets, optimiser settings, pad id, model (written at once and again by finish)
 //   seta_losses.json       [[task, step, loss], ...] (written by finish)
+//   test.jsonl             one line per task: {"task", "name", "kind", "max_new_tokens", "examples": [{"prompt_ids",
+//                          "references"}]}: the test prompts Seta evaluates, for the peer's accuracy matrix
 import Foundation
 import SetaModels
 import SetaTensor
@@ -42,6 +44,7 @@ public final class PeerExport {
         batchLog = try Self.appendHandle(folder.appendingPathComponent("batches.jsonl"))
         lossLog = try Self.appendHandle(folder.appendingPathComponent("seta_losses.jsonl"))
         try writeConfig()
+        try writeTestSets()
 
         let previousAttached = trainer.onAttached, previousBatch = trainer.onBatch, previousStep = trainer.onStep
         trainer.onAttached = { [unowned self] strategy in
@@ -94,6 +97,18 @@ public final class PeerExport {
         try appendLine(["task": t, "step": step, "examples": examples] as [String: Any], to: batchLog)
     }
 
+    private func writeTestSets() throws {
+        var lines = Data()
+        for (t, task) in trainer.tasks.enumerated() {
+            let examples: [[String: Any]] = task.test.map { ["prompt_ids": $0.promptIds, "references": $0.example.references] }
+            let record: [String: Any] = ["task": t, "name": task.name, "kind": task.kind.rawValue,
+                                         "max_new_tokens": task.maxNewTokens, "examples": examples]
+            lines.append(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]))
+            lines.append(0x0A)
+        }
+        try writeAtomically(lines, to: folder.appendingPathComponent("test.jsonl"))
+    }
+
     /// PEFT's names: `base_model.model.` + the module path + `.lora_A.weight` / `.lora_B.weight`.
     private func writeInitialAdapters(_ strategy: ContinualStrategy) throws {
         guard let seq = strategy as? SeqLoRA else { throw PeerExportError.unsupportedStrategy(strategy.name) }
@@ -120,6 +135,7 @@ public final class PeerExport {
             "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_epsilon": 1e-8,
             "pad_id": trainer.model.padId,
             "eos_id": trainer.model.endOfSequenceId,
+            "eos_ids": trainer.model.endOfSequenceIds.sorted(),
             "seed": Int(options.seed),
             "model": trainer.modelName,
             "loss": "mean cross-entropy over all completion tokens of the batch (rows pooled)",

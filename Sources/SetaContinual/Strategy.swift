@@ -33,10 +33,19 @@ public final class TrainingContext {
         self.model = model; self.options = options; self.tasks = tasks; self.rng = rng
     }
 
-    /// Mean next-token loss on the completion tokens of `examples` (right-padded batch).
+    /// Mean next-token loss over all completion tokens of `examples`. The examples run in groups of similar
+    /// length (`options.rowsPerForward` each, right-padded): Σ_g (n_g / N) · mean_g is the batch's mean.
     public func languageModelLoss(_ examples: [PreparedExample]) -> Tensor {
-        let batch = Batch(examples, padId: model.padId)
-        return model.network.loss(ids: batch.ids, targets: batch.targets, batch: examples.count)
+        let groups = Batch.lengthGroups(examples, rows: options.rowsPerForward)
+        let total = examples.reduce(0) { $0 + $1.targetIds.count }
+        var loss: Tensor?
+        for group in groups {
+            let batch = Batch(group, padId: model.padId)
+            var part = model.network.loss(ids: batch.ids, targets: batch.targets, batch: group.count)
+            if groups.count > 1 { part = scale(part, Float(group.reduce(0) { $0 + $1.targetIds.count }) / Float(total)) }
+            loss = loss.map { add($0, part) } ?? part
+        }
+        return loss!
     }
 
     /// Σ over completion tokens of −log p (a sum, not a mean): per-example Fisher terms need ∂ log p(y|x)/∂θ.
@@ -91,6 +100,18 @@ extension LanguageModel {
 struct Batch {
     var ids: [Int] = [], targets: [Int] = []
     let length: Int
+
+    /// `examples` sorted by length (ties in batch order) and cut into groups of at most `rows`.
+    static func lengthGroups(_ examples: [PreparedExample], rows: Int) -> [[PreparedExample]] {
+        guard rows > 0, rows < examples.count else { return [examples] }
+        let sorted = examples.indices.sorted {
+            let a = examples[$0].promptIds.count + examples[$0].targetIds.count
+            let b = examples[$1].promptIds.count + examples[$1].targetIds.count
+            return a != b ? a < b : $0 < $1
+        }.map { examples[$0] }
+        return stride(from: 0, to: sorted.count, by: rows).map { Array(sorted[$0..<min($0 + rows, sorted.count)]) }
+    }
+
     init(_ examples: [PreparedExample], padId: Int) {
         length = examples.map { $0.promptIds.count + $0.targetIds.count - 1 }.max() ?? 0
         for e in examples {

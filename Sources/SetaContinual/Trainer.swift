@@ -20,7 +20,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var maxPromptTokens = 256
     public var trainPerTask: Int? = 250
     public var testPerTask: Int? = 200
-    public var evalBatchSize = 16
+    public var evalBatchSize = 8
+    /// A training batch runs as forward passes of at most this many examples of similar length (less padding);
+    /// the loss and its gradient are still those of the whole batch (the mean over all its completion tokens).
+    public var rowsPerForward = 2
     public var seed: UInt64 = 0
     public init() {}
 }

@@ -82,6 +82,52 @@ def make_batch(examples, pad_id):
     return torch.tensor(ids, dtype=torch.long), torch.tensor(targets, dtype=torch.long)
 
 
+def load_test_sets(folder):
+    path = os.path.join(folder, "test.jsonl")
+    if not os.path.exists(path):
+        sys.exit(f"{path} missing: re-export with a Seta that writes test.jsonl (needed for --evaluate)")
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def greedy_batch(model, tokenizer, prompts, max_new_tokens, pad_id, eos_ids):
+    """Seta's greedyBatch: left-padded prompts, greedy; a row stops at an end-of-sequence id (not kept) or after
+    a token whose text contains a newline (kept)."""
+    longest = max(len(p) for p in prompts)
+    ids = torch.tensor([[pad_id] * (longest - len(p)) + p for p in prompts], dtype=torch.long)
+    mask = torch.tensor([[0] * (longest - len(p)) + [1] * len(p) for p in prompts], dtype=torch.long)
+    out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
+                         eos_token_id=list(eos_ids), pad_token_id=pad_id)
+    texts = []
+    for row in out[:, longest:].tolist():
+        kept = []
+        for token in row:
+            if token in eos_ids:
+                break
+            kept.append(token)
+            if "\n" in tokenizer.decode([token]):
+                break
+        texts.append(tokenizer.decode(kept))
+    return texts
+
+
+def evaluate(model, tokenizer, test_set, pad_id, eos_ids, batch_size):
+    """Exact match (stripped) for classification, as Seta scores; prompts sorted by length, as Seta batches."""
+    if test_set["kind"] != "classification":
+        sys.exit(f"task {test_set['name']}: only exact-match (classification) tasks are evaluated by this peer")
+    examples = sorted(test_set["examples"], key=lambda e: len(e["prompt_ids"]))
+    correct = 0
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(examples), batch_size):
+            chunk = examples[start:start + batch_size]
+            texts = greedy_batch(model, tokenizer, [e["prompt_ids"] for e in chunk], test_set["max_new_tokens"],
+                                 pad_id, eos_ids)
+            correct += sum(any(t.strip() == r.strip() for r in e["references"]) for t, e in zip(texts, chunk))
+    model.train()
+    return 100.0 * correct / max(len(examples), 1)
+
+
 def load_model(gguf_path):
     from transformers import AutoModelForCausalLM
 
@@ -99,10 +145,18 @@ def main():
     parser.add_argument("--gguf", help="the GGUF file (default: model_path in config.json)")
     parser.add_argument("--tolerance", type=float, default=0.02, help="relative tolerance (default 0.02)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--all", action="store_true", help="replay every exported step (overrides --steps)")
+    parser.add_argument("--evaluate", action="store_true",
+                        help="after each task, score the tasks seen so far on test.jsonl (greedy, exact match) and "
+                             "write DIR/peft_results.json with the matrix, AA and BWT (implies --all)")
+    parser.add_argument("--eval-batch-size", type=int, default=4)
     parser.add_argument("--follow", type=float, default=0.0,
                         help="seconds to wait for batches of a Seta run still writing the export (default 0)")
     args = parser.parse_args()
 
+    if args.evaluate:
+        args.all = True
+    replay_limit = 10 ** 9 if args.all else args.steps
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
@@ -154,17 +208,36 @@ def main():
                                  weight_decay=float(config["weight_decay"]), foreach=False)
 
     pad_id = int(config["pad_id"])
+    eos_ids = set(config.get("eos_ids", [config["eos_id"]]))
     max_norm = float(config["max_grad_norm"])
+    test_sets = load_test_sets(folder) if args.evaluate else []
+    tokenizer = None
+    if args.evaluate:
+        from transformers import AutoTokenizer
+        gguf_folder, gguf_name = os.path.split(os.path.abspath(gguf))
+        tokenizer = AutoTokenizer.from_pretrained(gguf_folder, gguf_file=gguf_name)
+    matrix = []
+
+    def evaluate_seen(t):
+        row = []
+        for j in range(t + 1):
+            start = time.time()
+            row.append(evaluate(model, tokenizer, test_sets[j], pad_id, eos_ids, args.eval_batch_size))
+            print(f"after task {t}: {test_sets[j]['name']} {row[-1]:.1f} ({time.time() - start:.0f} s)", flush=True)
+        matrix.append(row)
+
     losses = []
     optimizer, task = None, None
     done = 0
-    while done < args.steps:
+    while done < replay_limit:
         batches = load_batches(folder, done + 1, follow=args.follow)
         if len(batches) <= done:
             break
         record = batches[done]
         done += 1
         if record["task"] != task:
+            if args.evaluate and task is not None:
+                evaluate_seen(task)
             task, optimizer = record["task"], new_optimizer()
         ids, targets = make_batch(record["examples"], pad_id)
         start = time.time()
@@ -181,6 +254,18 @@ def main():
 
     with open(os.path.join(folder, "peft_losses.json"), "w") as f:
         json.dump([list(r) for r in losses], f)
+    if args.evaluate:
+        if task is not None:
+            evaluate_seen(task)
+        n = len(matrix)
+        aa = sum(matrix[-1]) / n
+        bwt = sum(matrix[-1][j] - matrix[j][j] for j in range(n - 1)) / (n - 1) if n > 1 else None
+        result = {"method": "seq-lora (PyTorch + PEFT replay)", "tasks": [s["name"] for s in test_sets[:n]],
+                  "matrix_seen": matrix, "diagonal": [matrix[j][j] for j in range(n)], "aa": aa, "bwt": bwt,
+                  "seed": config.get("seed"), "steps": len(losses)}
+        with open(os.path.join(folder, "peft_results.json"), "w") as f:
+            json.dump(result, f, indent=2)
+        print(f"PEFT replay: AA {aa:.2f}, BWT {bwt if bwt is None else round(bwt, 2)}, diagonal {result['diagonal']}")
 
     seta = {(t, s): l for t, s, l in load_seta_losses(folder)}
     deadline = time.time() + args.follow
@@ -190,6 +275,7 @@ def main():
     print()
     print(f"{'task':>4} {'step':>4} {'seta':>12} {'peft':>12} {'rel diff':>10}")
     worst, compared = 0.0, 0
+    losses = losses[:args.steps]  # the first --steps are compared (the rest only drive --evaluate)
     for t, s, l in losses:
         if (t, s) not in seta:
             print(f"{t:>4} {s:>4} {'-':>12} {l:>12.6f} {'-':>10}")
@@ -197,9 +283,10 @@ def main():
         rel = abs(l - seta[(t, s)]) / max(abs(seta[(t, s)]), 1e-12)
         worst, compared = max(worst, rel), compared + 1
         print(f"{t:>4} {s:>4} {seta[(t, s)]:>12.6f} {l:>12.6f} {100 * rel:>9.4f}%")
-    ok = compared == len(losses) and compared >= args.steps and worst <= args.tolerance
+    needed = args.steps
+    ok = compared == len(losses) and compared >= needed and worst <= args.tolerance
     print(f"\nmax relative difference over {compared} steps: {100 * worst:.4f}%")
-    print(f"{'PASS' if ok else 'FAIL'}: {'all' if compared == len(losses) else 'not all'} {compared} of {args.steps} "
+    print(f"{'PASS' if ok else 'FAIL'}: {'all' if compared == len(losses) else 'not all'} {compared} of {needed} "
           f"step losses compared, within {100 * args.tolerance:g}% relative: {worst <= args.tolerance}")
     sys.exit(0 if ok else 1)
 

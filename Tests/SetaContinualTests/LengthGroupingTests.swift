@@ -1,0 +1,62 @@
+// A training batch runs as forward passes over groups of similar length (less padding). The loss and the
+// gradient must be those of the whole batch: the mean over every completion token, whatever the grouping.
+import Foundation
+import Testing
+import SetaData
+import SetaModels
+import SetaTensor
+@testable import SetaContinual
+
+@Suite struct LengthGroupingTests {
+    /// Eight examples of very different prompt and completion lengths, random ids of the tiny vocabulary.
+    static func examples(vocab: Int) -> [PreparedExample] {
+        var rng = SeededRNG(seed: 11)
+        let shapes = [(3, 1), (17, 2), (5, 3), (29, 1), (9, 4), (2, 2), (23, 1), (12, 3)]
+        return shapes.map { p, c in
+            let ids = { (n: Int) in (0..<n).map { _ in 3 + Int(rng.next() % UInt64(vocab - 3)) } }
+            return PreparedExample(promptIds: ids(p), targetIds: ids(c) + [2],
+                                   example: Example(prefix: "", input: "", suffix: "", target: "", references: []))
+        }
+    }
+
+    @Test func groupsAreSortedByLengthAndCoverTheBatch() {
+        let batch = Self.examples(vocab: 50)
+        let groups = Batch.lengthGroups(batch, rows: 3)
+        #expect(groups.map(\.count) == [3, 3, 2])
+        let lengths = groups.flatMap { $0.map { $0.promptIds.count + $0.targetIds.count } }
+        #expect(lengths == lengths.sorted())
+        #expect(Batch.lengthGroups(batch, rows: 8).count == 1 && Batch.lengthGroups(batch, rows: 0).count == 1)
+    }
+
+    @Test func lossAndGradientDoNotDependOnTheGrouping() throws {
+        let lm = try Tiny.model()
+        let strategy = SeqLoRA()
+        var rng = SeededRNG(seed: 5)
+        strategy.attach(to: lm, taskCount: 1, rng: &rng)
+        // B = 0 at init would leave A without gradient: give B values so both factors are checked.
+        for p in strategy.trainableParameters where p.shape[0] != strategy.options.rank {
+            for i in 0..<p.count { p.data[i] = Float(i % 7) * 0.01 - 0.03 }
+        }
+        let batch = Self.examples(vocab: lm.config.vocabSize)
+        func lossAndGradients(rows: Int) -> (Float, [[Float]]) {
+            var options = TrainingOptions()
+            options.rowsPerForward = rows
+            let context = TrainingContext(model: lm, options: options, tasks: [], rng: SeededRNG(seed: 0))
+            strategy.trainableParameters.forEach { $0.zeroGrad() }
+            let loss = strategy.loss(batch, task: 0, context: context)
+            loss.backward()
+            let grads = strategy.trainableParameters.map { p in Array(UnsafeBufferPointer(start: p.grad!.data, count: p.count)) }
+            return (loss.data[0], grads)
+        }
+        let (whole, wholeGrads) = lossAndGradients(rows: 8)
+        for rows in [1, 2, 3] {
+            let (grouped, groupedGrads) = lossAndGradients(rows: rows)
+            #expect(abs(grouped - whole) <= 1e-5 * abs(whole), "rows \(rows): loss \(grouped) vs \(whole)")
+            for (g, w) in zip(groupedGrads, wholeGrads) {
+                let scale = w.map(abs).max() ?? 1
+                let worst = zip(g, w).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-4 * scale, "rows \(rows): gradient differs by \(worst) (max |g| \(scale))")
+            }
+        }
+    }
+}
