@@ -84,7 +84,8 @@ struct SETAArguments: ParsableArguments {
 /// Renders training progress: a live line on a terminal, plain periodic lines otherwise.
 final class ProgressPrinter {
     let interactive = isatty(STDERR_FILENO) != 0
-    var lastPlain = Date.distantPast
+    var lastPlain = Date.distantPast, taskStart = Date()
+    var taskCount = 0
     let prefix: String
     init(prefix: String) { self.prefix = prefix }
 
@@ -93,9 +94,13 @@ final class ProgressPrinter {
         case let .zeroShot(task, count):
             line("zero-shot evaluation \(task + 1)/\(count)", final: false)
         case let .taskStarted(task, count, name, steps):
+            taskCount = count
             line("task \(task + 1)/\(count) \(name): \(steps) steps", final: true)
         case let .step(task, step, count, loss, tps):
-            line(String(format: "task %d step %d/%d loss %.4f %.0f tokens/s", task + 1, step, count, loss, tps),
+            if step == 1 { taskStart = Date() }
+            let perStep = Date().timeIntervalSince(taskStart) / Double(max(step - 1, 1))
+            let eta = step > 1 ? ", task ETA " + formatClock(perStep * Double(count - step)) : ""
+            line(String(format: "task %d/%d step %d/%d loss %.4f %.0f tokens/s", task + 1, taskCount, step, count, loss, tps) + eta,
                  final: false, throttle: step != count)
         case let .evaluating(after, task, done, count):
             line("after task \(after + 1): evaluating task \(task + 1) \(done)/\(count)", final: false)
@@ -114,28 +119,74 @@ final class ProgressPrinter {
     }
 }
 
-/// Runs one method over a stream into `run`, writing run.json, results.json, timings.json and checkpoints.
+/// 75 s → "1:15", 3725 s → "1:02:05".
+func formatClock(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+}
+
+/// Runs one method over a stream into `run`, writing run.json, results.json, timings.json, log.jsonl and
+/// checkpoints. With `resume`, a run folder that already holds this run continues after its last checkpoint.
 func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
               targets: [TargetProjection]?, seta: SETAArguments?, benchmark: String?, run: URL, label: String,
-              exportPeer: URL? = nil) throws -> RunResults {
+              exportPeer: URL? = nil, resume: Bool = false) throws -> RunResults {
+    let description = RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
+                                     benchmark: benchmark, seed: options.seed)
+    var strategy = method.strategy(targets: targets, seta: seta)
+    var resumePoint: ResumePoint?
     if let existing = try? RunFolder.readDescription(run) {
-        throw ValidationError("""
-            \(run.path) already holds a run (method \(existing.method), model \(existing.model), tasks \
-            \(existing.tasks.joined(separator: ","))) in run.json; give a new --out folder (resuming a run is not supported yet)
-            """)
+        guard resume else {
+            throw ValidationError("""
+                \(run.path) already holds a run (method \(existing.method), model \(existing.model), tasks \
+                \(existing.tasks.joined(separator: ","))) in run.json; continue it with --resume, or give a new --out folder
+                """)
+        }
+        guard existing == description else {
+            throw ValidationError("""
+                cannot resume \(run.path): its run.json is another run (method \(existing.method), model \(existing.model), \
+                tasks \(existing.tasks.joined(separator: ",")), seed \(existing.seed)); this command asks for method \
+                \(description.method), model \(description.model), tasks \(description.tasks.joined(separator: ",")), seed \(description.seed)
+                """)
+        }
+        guard exportPeer == nil else { throw ValidationError("--export-peer records a whole run: it cannot be combined with --resume") }
+        if let (restored, point) = try RunFolder.resume(run, description: existing, model: lm) {
+            guard point.options == options else {
+                throw ValidationError("cannot resume \(run.path): the training options differ from the run's (see its checkpoints/task-\(point.completedTask)/resume.json); resume with the same options")
+            }
+            guard restored.configuration == strategy.configuration else {
+                throw ValidationError("cannot resume \(run.path): the \(method.rawValue) options differ from the run's (its checkpoint's manifest.json has them); resume with the same options")
+            }
+            strategy = restored
+            resumePoint = point
+            standardError("\(label)resuming after task \(point.completedTask + 1) of \(tasks.count)")
+        }
+    } else {
+        do { try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true) } catch {
+            throw ValidationError("cannot create the run folder \(run.path): \(error.localizedDescription)")
+        }
+        try RunFolder.writeDescription(description, to: run)
     }
-    do { try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true) } catch {
-        throw ValidationError("cannot create the run folder \(run.path): \(error.localizedDescription)")
-    }
-    try RunFolder.writeDescription(RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
-                                                  benchmark: benchmark, seed: options.seed), to: run)
-    let trainer = ContinualTrainer(model: lm, strategy: method.strategy(targets: targets, seta: seta), tasks: tasks, options: options,
+    let trainer = ContinualTrainer(model: lm, strategy: strategy, tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
     let export = try exportPeer.map { try PeerExport(folder: $0, trainer: trainer) }
-    let results = try trainer.run(checkpoints: RunFolder.checkpoints(run), progress: ProgressPrinter(prefix: label).callAsFunction)
+    Interruption.install()
+    trainer.shouldStop = { Interruption.isRequested }
+    let log = RunLog(run: run), printer = ProgressPrinter(prefix: label)
+    let results: RunResults
+    do {
+        results = try trainer.run(checkpoints: RunFolder.checkpoints(run), resume: resumePoint) { log.record($0); printer($0) }
+    } catch TrainingError.interrupted(let completed) {
+        log.record("interrupted", ["completed_tasks": completed])
+        standardError("""
+            \(label)interrupted: \(completed) of \(tasks.count) tasks completed and checkpointed in \(run.path)/checkpoints. \
+            Continue with the same command plus --resume.
+            """)
+        throw ExitCode(130)
+    }
     try export?.finish()
     try results.write(to: run.appendingPathComponent("results.json"))
     try RunFolder.writeTimings(trainer.timings, to: run)
+    log.record("finished", ["aa": results.metrics.aa])
     return results
 }
 
@@ -156,7 +207,9 @@ struct Train: ParsableCommand {
         Examples:
           seta train --method seta --out runs/cl1-seta --benchmark cl:order1
           seta train --method seq-lora --out runs/mine --data my-tasks --tasks first,second --train-per-task 100
-        Writes RUN/run.json, RUN/results.json, RUN/timings.json and RUN/checkpoints/task-k/.
+        Writes RUN/run.json, RUN/results.json, RUN/timings.json, RUN/log.jsonl and RUN/checkpoints/task-k/.
+        Ctrl-C stops after the current step; the same command plus --resume continues after the last completed task
+        and gives exactly the results of an uninterrupted run.
         Benchmarks: \(Benchmark.all.map(\.name).joined(separator: ", ")) (data root: --data-root, $SETA_DATA or ../shared/data).
         """)
     @OptionGroup var modelOptions: ModelOptions
@@ -170,6 +223,8 @@ struct Train: ParsableCommand {
     @OptionGroup var setaArguments: SETAArguments
     @Option(help: "Also write what a peer framework needs to replay this run exactly (seq-lora): examples in batch order, LoRA initialisation, step losses. See benchmarks/peers/.")
     var exportPeer: String?
+    @Flag(help: "Continue the run in --out after its last completed task (same command and options); an empty or new folder starts the run.")
+    var resume = false
 
     func validate() throws {
         guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
@@ -191,7 +246,7 @@ struct Train: ParsableCommand {
             let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
                                        options: training.options(), targets: try training.targetList(), seta: setaArguments, benchmark: benchmark,
                                        run: URL(fileURLWithPath: out), label: "[\(method.rawValue)] ",
-                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) })
+                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume)
             print(describe(results))
         }
     }

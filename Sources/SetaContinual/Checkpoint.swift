@@ -1,4 +1,4 @@
-// Checkpoints at task boundaries: RUN/checkpoints/task-k/{adapters.safetensors, manifest.json}. The folder is
+// Checkpoints at task boundaries: RUN/checkpoints/task-k/{adapters.safetensors, manifest.json, resume.json}. The folder is
 // assembled under a temporary name and renamed into place, so a crash leaves the previous checkpoint intact.
 import Foundation
 import SetaMetrics
@@ -17,8 +17,7 @@ public struct StrategyState {
 enum CheckpointWriter {
     static let formatVersion = 1
 
-    static func write(_ state: StrategyState, completedTask: Int,
-                      matrixSoFar: [[Double]], to folder: URL) throws {
+    static func write(_ state: StrategyState, resume: ResumePoint, to folder: URL) throws {
         let fm = FileManager.default
         let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).partial-\(UUID().uuidString)")
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
@@ -26,11 +25,13 @@ enum CheckpointWriter {
                                     to: staging.appendingPathComponent("adapters.safetensors"))
         var manifest = state.manifest
         manifest["format_version"] = .number(Double(formatVersion))
-        manifest["completed_task"] = .number(Double(completedTask))
-        manifest["matrix_so_far"] = .array(matrixSoFar.map { .array($0.map { .number($0) }) })
+        manifest["completed_task"] = .number(Double(resume.completedTask))
+        manifest["matrix_so_far"] = .array(resume.rows.map { .array($0.map { .number($0) }) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(try encoder.encode(manifest), to: staging.appendingPathComponent("manifest.json"))
+        // The trainer's state, with plain keys (UInt64 RNG states stay exact: no JSONValue round trip).
+        try writeAtomically(try encoder.encode(resume), to: staging.appendingPathComponent("resume.json"))
         if fm.fileExists(atPath: folder.path) { try fm.removeItem(at: folder) }
         try fm.moveItem(at: staging, to: folder)
     }
@@ -50,5 +51,16 @@ enum CheckpointWriter {
         }
         state.manifest = manifest
         return state
+    }
+
+    /// The trainer's state stored with a checkpoint (RUN/checkpoints/task-k/resume.json).
+    static func resumePoint(_ folder: URL) throws -> ResumePoint {
+        let url = folder.appendingPathComponent("resume.json")
+        guard let data = try? Data(contentsOf: url) else {
+            throw CheckpointError.notFound(file: url.path)
+        }
+        do { return try JSONDecoder().decode(ResumePoint.self, from: data) } catch {
+            throw CheckpointError.badJSON(file: url.path, detail: "\(error)")
+        }
     }
 }

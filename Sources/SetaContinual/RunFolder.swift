@@ -40,14 +40,33 @@ public enum RunFolder {
         try writeAtomically(try encoder.encode(timings), to: run.appendingPathComponent("timings.json"))
     }
 
-    /// The strategy of the last completed task, restored on `model`.
-    public static func restoreStrategy(_ run: URL, description: RunDescription, model: LanguageModel) throws -> ContinualStrategy {
+    /// The checkpoint folder of the last completed task (nil when no task has completed).
+    public static func lastCheckpoint(_ run: URL) -> URL? {
         let folder = checkpoints(run)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("task-") }
-        guard let last = names.compactMap({ Int($0.dropFirst(5)) }).max() else {
-            throw CheckpointError.notFound(file: folder.appendingPathComponent("task-0").path)
+        return names.compactMap { Int($0.dropFirst(5)) }.max().map { folder.appendingPathComponent("task-\($0)") }
+    }
+
+    /// The strategy of the last completed task, restored on `model`.
+    public static func restoreStrategy(_ run: URL, description: RunDescription, model: LanguageModel) throws -> ContinualStrategy {
+        guard let last = lastCheckpoint(run) else {
+            throw CheckpointError.notFound(file: checkpoints(run).appendingPathComponent("task-0").path)
         }
-        let state = try CheckpointWriter.read(folder.appendingPathComponent("task-\(last)"))
+        return try restoreStrategy(checkpoint: last, run: run, description: description, model: model)
+    }
+
+    /// Where an interrupted run continues: the strategy restored from the last checkpoint and the trainer's state
+    /// (nil when no task completed: the run starts over).
+    public static func resume(_ run: URL, description: RunDescription,
+                              model: LanguageModel) throws -> (strategy: ContinualStrategy, point: ResumePoint)? {
+        guard let last = lastCheckpoint(run) else { return nil }
+        let point = try CheckpointWriter.resumePoint(last)
+        return (try restoreStrategy(checkpoint: last, run: run, description: description, model: model), point)
+    }
+
+    static func restoreStrategy(checkpoint: URL, run: URL, description: RunDescription,
+                                model: LanguageModel) throws -> ContinualStrategy {
+        let state = try CheckpointWriter.read(checkpoint)
         switch description.method {
         case "seta": return try SETA.restore(state, model: model)
         case "seq-lora": return try SeqLoRA.restore(state, model: model)

@@ -37,6 +37,33 @@ public enum TrainingProgress: Sendable {
     case taskFinished(task: Int, scores: [Double])
 }
 
+/// Where an interrupted run continues: everything the trainer held after the last completed task.
+public struct ResumePoint: Codable, Equatable, Sendable {
+    public var completedTask: Int
+    public var zeroShot: [Double]
+    public var rows: [[Double]]
+    public var storedAfterTask: [Int]
+    public var independentEquivalent: [Int]
+    /// The gate's choice per test example of every task, after the last completed task (nil: no gate).
+    public var routes: [[Int]?]
+    /// The trainer's stream (forked once per task) and the strategies' stream (TrainingContext.rng).
+    public var rng: SeededRNG
+    public var contextRNG: SeededRNG
+    /// The options the run was started with; a resume must use the same.
+    public var options: TrainingOptions
+    public var timings: [String: Double]
+}
+
+public enum TrainingError: Error, LocalizedError, Equatable {
+    /// Stopped on request (Ctrl-C) after `completedTasks` tasks (their checkpoints are written).
+    case interrupted(completedTasks: Int)
+    public var errorDescription: String? {
+        switch self {
+        case .interrupted(let n): return "interrupted after \(n) completed task\(n == 1 ? "" : "s")"
+        }
+    }
+}
+
 public final class ContinualTrainer {
     public let model: LanguageModel
     public let strategy: ContinualStrategy
@@ -50,6 +77,9 @@ public final class ContinualTrainer {
     public var onAttached: ((ContinualStrategy) -> Void)?
     public var onBatch: ((Int, Int, [PreparedExample]) -> Void)?
     public var onStep: ((Int, Int, Float) -> Void)?
+    /// Polled between steps and evaluation batches; true stops the run with `TrainingError.interrupted` (the
+    /// checkpoints of completed tasks stay; `run(resume:)` continues from the last one).
+    public var shouldStop: () -> Bool = { false }
 
     public init(model: LanguageModel, strategy: ContinualStrategy, tasks: [TaskData], options: TrainingOptions,
                 modelName: String, benchmark: String?) {
@@ -75,29 +105,41 @@ public final class ContinualTrainer {
                             maxNewTokens: task.kind == .classification ? longestAnswer + 2 : 64)
     }
 
-    public func run(checkpoints: URL? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> RunResults {
+    /// Runs the stream. With `resume`, the strategy must already be restored from that point's checkpoint (it is
+    /// not attached again) and the run continues with the next task, exactly as if it had never stopped.
+    public func run(checkpoints: URL? = nil, resume: ResumePoint? = nil,
+                    progress: (TrainingProgress) -> Void = { _ in }) throws -> RunResults {
         let clock = ContinuousClock()
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         let evaluator = Evaluator(model: model, batchSize: options.evalBatchSize)
         let names = tasks.map(\.name)
-
-        // The base model's zero-shot row, before any adapter exists.
         var start = clock.now
-        model.network.detachAdapters()
-        let zeroShot = tasks.enumerated().map { j, task in
-            progress(.zeroShot(task: j, of: tasks.count))
-            return evaluator.evaluate(task, strategy: nil) { _ in }.score
-        }
-        timings["zero_shot_seconds"] = seconds(clock.now - start)
-
-        var rng = SeededRNG(seed: options.seed)
-        var adapterRNG = rng.fork()
-        strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
-        onAttached?(strategy)
-        let context = TrainingContext(model: model, options: options, tasks: tasks, rng: rng.fork())
+        let zeroShot: [Double], context: TrainingContext
+        var rng: SeededRNG
         var rows: [[Double]] = [], stored: [Int] = [], independent: [Int] = []
         var lastRoutes: [[Int]?] = []
-        for (t, task) in tasks.enumerated() {
+        if let resume {
+            precondition(resume.options == options, "resume: the options differ from the run's")
+            zeroShot = resume.zeroShot; rows = resume.rows; stored = resume.storedAfterTask
+            independent = resume.independentEquivalent; lastRoutes = resume.routes; rng = resume.rng
+            context = TrainingContext(model: model, options: options, tasks: tasks, rng: resume.contextRNG)
+            timings = resume.timings
+        } else {
+            // The base model's zero-shot row, before any adapter exists.
+            model.network.detachAdapters()
+            zeroShot = try tasks.enumerated().map { j, task in
+                progress(.zeroShot(task: j, of: tasks.count))
+                if shouldStop() { throw TrainingError.interrupted(completedTasks: 0) }
+                return evaluator.evaluate(task, strategy: nil) { _ in }.score
+            }
+            timings["zero_shot_seconds"] = seconds(clock.now - start)
+            rng = SeededRNG(seed: options.seed)
+            var adapterRNG = rng.fork()
+            strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
+            onAttached?(strategy)
+            context = TrainingContext(model: model, options: options, tasks: tasks, rng: rng.fork())
+        }
+        for (t, task) in tasks.enumerated() where t > (resume?.completedTask ?? -1) {
             start = clock.now
             strategy.beginTask(t, context: context)
             let optimizer = AdamW(parameters: strategy.trainableParameters,
@@ -110,6 +152,7 @@ public final class ContinualTrainer {
             progress(.taskStarted(task: t, of: tasks.count, name: task.name, steps: steps))
             var step = 0
             for batch in epochs.joined() {
+                if shouldStop() { throw TrainingError.interrupted(completedTasks: t) }
                 let t0 = clock.now
                 onBatch?(t, step, batch)
                 optimizer.zeroGrad()
@@ -131,6 +174,7 @@ public final class ContinualTrainer {
             var row: [Double] = []
             lastRoutes = []
             for (j, evalTask) in tasks.enumerated() {
+                if shouldStop() { throw TrainingError.interrupted(completedTasks: t) }
                 let result = evaluator.evaluate(evalTask, strategy: strategy) { done in
                     progress(.evaluating(afterTask: t, task: j, done: done, of: evalTask.test.count))
                 }
@@ -143,8 +187,10 @@ public final class ContinualTrainer {
             if let eq = strategy.independentEquivalent(tasksSeen: t + 1) { independent.append(eq) }
             progress(.taskFinished(task: t, scores: row))
             if let checkpoints {
-                try CheckpointWriter.write(strategy.checkpoint(), completedTask: t, matrixSoFar: rows,
-                                           to: checkpoints.appendingPathComponent("task-\(t)"))
+                let point = ResumePoint(completedTask: t, zeroShot: zeroShot, rows: rows, storedAfterTask: stored,
+                                        independentEquivalent: independent, routes: lastRoutes, rng: rng,
+                                        contextRNG: context.rng, options: options, timings: timings)
+                try CheckpointWriter.write(strategy.checkpoint(), resume: point, to: checkpoints.appendingPathComponent("task-\(t)"))
             }
         }
         // Routing accuracy: share of test inputs whose top-1 expert is their own task's.

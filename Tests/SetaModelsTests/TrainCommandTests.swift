@@ -37,6 +37,29 @@ struct TrainCommandTests {
         #expect(again.status != 0 && again.stderr.contains("already holds a run (method seta"))
     }
 
+    @Test func resumeContinuesAfterTheLastCheckpointWithIdenticalResults() throws {
+        let run = scratch()
+        let args = ["train", "--model", tiny, "--method", "seq-lora", "--out", run, "--data", tasks,
+                    "--tasks", "tiny_jsonl_cls,tiny_topic", "--train-per-task", "8", "--test-per-task", "4",
+                    "--epochs", "1", "--batch-size", "4"]
+        #expect(try runSeta(args).status == 0)
+        let files = FileManager.default
+        let complete = try Data(contentsOf: URL(fileURLWithPath: run + "/results.json"))
+        #expect(files.fileExists(atPath: run + "/log.jsonl") && files.fileExists(atPath: run + "/checkpoints/task-0/resume.json"))
+        // As if killed during task 2: only task 1's checkpoint is there.
+        for name in ["results.json", "timings.json", "checkpoints/task-1"] { try files.removeItem(atPath: run + "/" + name) }
+        let resumed = try runSeta(args + ["--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("resuming after task 1 of 2"), "stderr: \(resumed.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/results.json")) == complete)
+
+        // Another method, or other options, in the same folder: refused with the reason.
+        let otherMethod = try runSeta(args.map { $0 == "seq-lora" ? "seta" : $0 } + ["--resume"])
+        #expect(otherMethod.status != 0 && otherMethod.stderr.contains("is another run (method seq-lora"), "stderr: \(otherMethod.stderr)")
+        let otherOptions = try runSeta(args + ["--resume", "--lr", "0.1"])
+        #expect(otherOptions.status != 0 && otherOptions.stderr.contains("training options differ"), "stderr: \(otherOptions.stderr)")
+        #expect(!otherMethod.stderr.contains("Fatal error") && !otherOptions.stderr.contains("Fatal error"))
+    }
+
     @Test(arguments: [
         (["--tasks", "tiny_jsonl_cls,no_such_task"], "no_such_task"),
         (["--tasks", "tiny_jsonl_cls,tiny_jsonl_cls"], "tiny_jsonl_cls"),
