@@ -1,0 +1,127 @@
+// `seta bench`: the workloads a user of a continual-learning tool waits for — training steps, prompt
+// processing, generation — on the real model, with tokens/s, achieved GFLOPS against the machine's peak, and
+// peak memory. An executable mode, never a test; `--json` for scripts (benchmarks/peers/compare.sh).
+import ArgumentParser
+import Foundation
+import SetaContinual
+import SetaModels
+import SetaTensor
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure training, prompt-processing and generation speed on a model (tokens/s, GFLOPS, peak RSS).",
+        discussion: """
+        Workloads (seeded random token ids): a LoRA r=8 step on q,v at batch 4×128 with loss on every position (a
+        language-model step) and at 1×512; the same 4×128 step with loss on the last 8 tokens only (a continual-
+        learning step: answers carry the loss); a SETA step with the expert state of 4 learned tasks; prefill at
+        1×128 and 8×128 (LM head on the last position); greedy generation of 64 tokens after a 16-token prompt.
+        Each number is the median of --steps timed repetitions after one warm-up. FLOPs count every matmul of the
+        model (attention over the visible half of the keys); the peak is $SETA_PEAK_GFLOPS (default 230, this
+        2-core machine's FP32 peak).
+        Example: seta bench --model default --json
+        """)
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Timed repetitions per workload (median reported).") var steps: Int = 5
+    @Flag(help: "Print one JSON object: train_tokens_per_s, prefill_tokens_per_s, generate_tokens_per_s, peak_rss_mb, and the rest.")
+    var json = false
+    @Flag(help: "Only the training workloads.") var trainOnly = false
+
+    func run() throws {
+        try reportingErrors {
+            guard steps > 0 else { throw ValidationError("--steps must be positive") }
+            let lm = try modelOptions.load(quiet: json)
+            let peak = Double(ProcessInfo.processInfo.environment["SETA_PEAK_GFLOPS"] ?? "") ?? 230
+            var results: [String: Any] = ["model": modelOptions.model, "steps": steps, "peak_gflops": peak,
+                                          "cores": ProcessInfo.processInfo.activeProcessorCount]
+            let flops = ModelFLOPs(config: lm.config)
+            func show(_ name: String, tokensPerSecond: Double, flopsPerSecond: Double?) {
+                guard !json else { return }
+                var text = String(format: "%-46@ %9.1f tokens/s", name as NSString, tokensPerSecond)
+                if let f = flopsPerSecond { text += String(format: "   %6.1f GFLOPS  %5.1f%% of peak", f / 1e9, 100 * f / 1e9 / peak) }
+                print(text)
+            }
+            let training: [(key: String, label: String, make: () -> TrainingStepWorkload, length: Int)] = [
+                ("train_tokens_per_s", "train LoRA r8 q,v 4×128 (LM step)", { StepWorkloads.lora(model: lm, batch: 4, length: 128, lossTokens: 128) }, 128),
+                ("train_1x512_tokens_per_s", "train LoRA r8 q,v 1×512 (LM step)", { StepWorkloads.lora(model: lm, batch: 1, length: 512, lossTokens: 512) }, 512),
+                ("train_completion_tokens_per_s", "train LoRA r8 q,v 4×128 (loss on 8 answer tokens)", { StepWorkloads.lora(model: lm, batch: 4, length: 128, lossTokens: 8) }, 128),
+                ("train_seta_4_tasks_tokens_per_s", "train SETA, 4 tasks learned, 4×128 (LM step)", { StepWorkloads.seta(model: lm, tasksLearned: 4, batch: 4, length: 128, lossTokens: 128) }, 128),
+                ("train_seta_completion_tokens_per_s", "train SETA, 4 tasks learned, 4×128 (8 answer tokens)", { StepWorkloads.seta(model: lm, tasksLearned: 4, batch: 4, length: 128, lossTokens: 8) }, 128),
+            ]
+            for w in training {
+                let workload = w.make()
+                let seconds = medianSeconds(repetitions: steps) { _ = workload.step() }
+                let f = flops.trainingStep(tokens: workload.tokens, length: w.length, lossTokens: workload.lossTokens)
+                results[w.key] = Double(workload.tokens) / seconds
+                results[w.key.replacingOccurrences(of: "tokens_per_s", with: "gflops")] = f / seconds / 1e9
+                show(w.label, tokensPerSecond: Double(workload.tokens) / seconds, flopsPerSecond: f / seconds)
+            }
+            lm.network.detachAdapters()
+            if !trainOnly {
+                for batch in [1, 8] {
+                    let ids = (0..<(batch * 128)).map { 3 + ($0 * 7919) % (lm.config.vocabSize - 3) }
+                    let seconds = medianSeconds(repetitions: steps) {
+                        let h = lm.network.hiddenStates(ids: ids, batch: batch)
+                        _ = lm.network.logits(hidden: h, rows: (0..<batch).map { $0 * 128 + 127 })
+                    }
+                    let key = batch == 1 ? "prefill_tokens_per_s" : "prefill_8x128_tokens_per_s"
+                    results[key] = Double(batch * 128) / seconds
+                    show("prefill \(batch)×128", tokensPerSecond: Double(batch * 128) / seconds,
+                         flopsPerSecond: flops.forward(tokens: batch * 128, length: 128, lmHeadRows: batch) / seconds)
+                }
+                let prompt = (0..<16).map { 3 + ($0 * 7919) % (lm.config.vocabSize - 3) }
+                var rates: [Double] = []
+                for _ in 0...steps {
+                    let g = try lm.generate(promptIds: prompt, options: GenerationOptions(maxNewTokens: 64))
+                    rates.append(g.decodeTokensPerSecond)
+                }
+                let rate = rates.dropFirst().sorted()[steps / 2]
+                results["generate_tokens_per_s"] = rate
+                show("generate 16 + 64 tokens (greedy, decode rate)", tokensPerSecond: rate, flopsPerSecond: nil)
+            }
+            results["peak_rss_mb"] = peakResidentMegabytes()
+            if json { try printJSON(results) } else { print(String(format: "peak RSS %.0f MB", peakResidentMegabytes())) }
+        }
+    }
+}
+
+/// FLOPs of the model's matmuls (2 per multiply-add).
+struct ModelFLOPs {
+    let config: LlamaConfig
+    /// Weights of every matmul but the LM head.
+    var bodyParameters: Double { Double(config.parameterCount - config.vocabSize * config.hiddenSize) }
+    var attentionWidth: Double { Double(config.headCount * config.headDim) }
+
+    /// Forward over `tokens` in sequences of `length`: projections and MLP, QKᵀ and PV over the visible half of
+    /// the keys on average, and the LM head on `lmHeadRows` rows.
+    func forward(tokens: Int, length: Int, lmHeadRows: Int) -> Double {
+        let attention = Double(config.layerCount) * 4 * attentionWidth * Double(length) / 2
+        return Double(tokens) * (2 * bodyParameters + attention) + 2 * Double(lmHeadRows * config.vocabSize * config.hiddenSize)
+    }
+
+    /// A step with frozen base weights: the forward, and in backward the gradient of every activation (the same
+    /// matmuls again, attention twice) but no weight gradient of the base; adapters' FLOPs are not counted.
+    func trainingStep(tokens: Int, length: Int, lossTokens: Int) -> Double {
+        let attention = Double(config.layerCount) * 4 * attentionWidth * Double(length) / 2
+        return Double(tokens) * (4 * bodyParameters + 3 * attention) + 4 * Double(lossTokens * config.vocabSize * config.hiddenSize)
+    }
+}
+
+/// Median wall seconds of `repetitions` calls of `body` after one warm-up call.
+func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
+    body()
+    let clock = ContinuousClock()
+    let times = (0..<repetitions).map { _ -> Double in
+        let start = clock.now
+        body()
+        let d = clock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+    return times.sorted()[times.count / 2]
+}
+
+/// The process's peak resident set size so far, in MB (Linux reports ru_maxrss in KB).
+func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
