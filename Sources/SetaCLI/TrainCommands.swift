@@ -38,7 +38,7 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float?
     @Option(help: "Prompt limit in tokens (the input part is truncated, never the answer).") var maxPromptTokens: Int?
     @Option(help: "Adapted projections: q,v (default), any of q,k,v,o,gate,up,down, or all.") var targets: String?
-    @Option(help: "The one seed of the run (data selection, order, initialisation).") var seed: UInt64 = 0
+    @Option(help: "The one seed of the run (data selection, order, initialisation). (default: 0)") var seed: UInt64?
 
     func options(defaults: TrainingOptions = TrainingOptions()) -> TrainingOptions {
         var o = defaults
@@ -50,7 +50,7 @@ struct TrainingArguments: ParsableArguments {
         if let evalBatchSize { o.evalBatchSize = evalBatchSize }
         if let learningRate { o.learningRate = learningRate }
         if let maxPromptTokens { o.maxPromptTokens = maxPromptTokens }
-        o.seed = seed
+        if let seed { o.seed = seed }
         return o
     }
 
@@ -117,7 +117,7 @@ final class ProgressPrinter {
 /// Runs one method over a stream into `run`, writing run.json, results.json, timings.json and checkpoints.
 func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
               targets: [TargetProjection]?, seta: SETAArguments?, benchmark: String?, run: URL, label: String,
-              exportPeer: URL? = nil) throws -> RunResults {
+              exportPeer: URL? = nil, config: String? = nil) throws -> RunResults {
     if let existing = try? RunFolder.readDescription(run) {
         throw ValidationError("""
             \(run.path) already holds a run (method \(existing.method), model \(existing.model), tasks \
@@ -129,6 +129,7 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
     }
     try RunFolder.writeDescription(RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                                   benchmark: benchmark, seed: options.seed), to: run)
+    if let config { try writeAtomically(Data(config.utf8), to: run.appendingPathComponent("config.yaml")) }
     let trainer = ContinualTrainer(model: lm, strategy: method.strategy(targets: targets, seta: seta), tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
     let export = try exportPeer.map { try PeerExport(folder: $0, trainer: trainer) }
@@ -156,12 +157,27 @@ struct Train: ParsableCommand {
         Examples:
           seta train --method seta --out runs/cl1-seta --benchmark cl:order1
           seta train --method seq-lora --out runs/mine --data my-tasks --tasks first,second --train-per-task 100
-        Writes RUN/run.json, RUN/results.json, RUN/timings.json and RUN/checkpoints/task-k/.
+        Writes RUN/run.json, RUN/config.yaml, RUN/results.json, RUN/timings.json and RUN/checkpoints/task-k/.
+
+        Every option can also come from a YAML file (keys: the long option names,
+        kebab-case or snake_case); the command line wins over the file, the file
+        over the defaults:
+          seta train --config run.yaml --epochs 3
+        run.yaml:
+          method: seta
+          out: runs/cl1-seta
+          benchmark: cl:order1    # or  data: my-tasks  and  tasks: [first, second]
+          train-per-task: 250
+          lr: 0.0005
+          seed: 1
+        RUN/config.yaml records every option's final value and its origin
+        (command line, file or default); --config reads it back.
         Benchmarks: \(Benchmark.all.map(\.name).joined(separator: ", ")) (data root: --data-root, $SETA_DATA or ../shared/data).
         """)
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "seta or seq-lora.") var method: Method = .seta
-    @Option(help: "Run folder to create.") var out: String
+    @Option(help: "A YAML file of train options (see above); the command line wins over it.") var config: String?
+    @Option(help: "seta or seq-lora. (default: seta)") var method: Method?
+    @Option(help: "Run folder to create.") var out: String?
     @Option(help: "A named benchmark, e.g. cl:order1.") var benchmark: String?
     @Option(help: "Root of the benchmark data (default $SETA_DATA or ../shared/data).") var dataRoot: String?
     @Option(help: "A folder with one sub-folder per task.") var data: String?
@@ -171,12 +187,21 @@ struct Train: ParsableCommand {
     @Option(help: "Also write what a peer framework needs to replay this run exactly (seq-lora): examples in batch order, LoRA initialisation, step losses. See benchmarks/peers/.")
     var exportPeer: String?
 
+    /// --benchmark, --data and --out may come from --config: checked after merging it (ConfigFile.swift). A file
+    /// that does not read or check is not a usage error: run() reports it.
     func validate() throws {
-        guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
-        if data != nil && tasks == nil { throw ValidationError("--data needs --tasks a,b,c (the task folders, in order)") }
+        var merged = self
+        if (try? merged.mergeConfigFile(quiet: true)) != nil { try merged.validateMerged() }
     }
 
     func run() throws {
+        var merged = self, sources: [String: String] = [:]
+        try reportingErrors { sources = try merged.mergeConfigFile() }
+        try merged.train(config: merged.resolvedConfigYAML(sources: sources))
+    }
+
+    private func train(config: String) throws {
+        let method = self.method ?? .seta
         try reportingErrors {
             let stream: [TaskData]
             if let benchmark {
@@ -190,8 +215,8 @@ struct Train: ParsableCommand {
             let lm = try modelOptions.load()
             let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
                                        options: training.options(), targets: try training.targetList(), seta: setaArguments, benchmark: benchmark,
-                                       run: URL(fileURLWithPath: out), label: "[\(method.rawValue)] ",
-                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) })
+                                       run: URL(fileURLWithPath: out!), label: "[\(method.rawValue)] ",
+                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, config: config)
             print(describe(results))
         }
     }
