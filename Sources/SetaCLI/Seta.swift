@@ -22,8 +22,10 @@ struct Seta: ParsableCommand {
 
 /// `--model`, shared by every command that runs a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A .gguf file, a Hugging Face folder, or `default`.")
-    var model: String = "default"
+    /// Optional so that `train --config` can tell a given `--model` from the default.
+    @Option(name: .customLong("model"), help: ArgumentHelp("A .gguf file, a Hugging Face folder, or `default`. (default: default)", valueName: "model"))
+    var modelArgument: String?
+    var model: String { modelArgument ?? "default" }
 
     func load(quiet: Bool = false) throws -> LanguageModel {
         let clock = ContinuousClock(), start = clock.now

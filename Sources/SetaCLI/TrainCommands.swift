@@ -38,7 +38,7 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float?
     @Option(help: "Prompt limit in tokens (the input part is truncated, never the answer).") var maxPromptTokens: Int?
     @Option(help: "Adapted projections: q,v (default), any of q,k,v,o,gate,up,down, or all.") var targets: String?
-    @Option(help: "The one seed of the run (data selection, order, initialisation).") var seed: UInt64 = 0
+    @Option(help: "The one seed of the run (data selection, order, initialisation). (default: 0)") var seed: UInt64?
 
     func options(defaults: TrainingOptions = TrainingOptions()) -> TrainingOptions {
         var o = defaults
@@ -50,7 +50,7 @@ struct TrainingArguments: ParsableArguments {
         if let evalBatchSize { o.evalBatchSize = evalBatchSize }
         if let learningRate { o.learningRate = learningRate }
         if let maxPromptTokens { o.maxPromptTokens = maxPromptTokens }
-        o.seed = seed
+        if let seed { o.seed = seed }
         return o
     }
 
@@ -129,7 +129,7 @@ func formatClock(_ seconds: Double) -> String {
 /// checkpoints. With `resume`, a run folder that already holds this run continues after its last checkpoint.
 func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
               targets: [TargetProjection]?, seta: SETAArguments?, benchmark: String?, run: URL, label: String,
-              exportPeer: URL? = nil, resume: Bool = false) throws -> RunResults {
+              exportPeer: URL? = nil, resume: Bool = false, config: String? = nil) throws -> RunResults {
     let description = RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                      benchmark: benchmark, seed: options.seed)
     var strategy = method.strategy(targets: targets, seta: seta)
@@ -165,6 +165,7 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
             throw ValidationError("cannot create the run folder \(run.path): \(error.localizedDescription)")
         }
         try RunFolder.writeDescription(description, to: run)
+        if let config { try writeAtomically(Data(config.utf8), to: run.appendingPathComponent("config.yaml")) }
     }
     let trainer = ContinualTrainer(model: lm, strategy: strategy, tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
@@ -207,14 +208,29 @@ struct Train: ParsableCommand {
         Examples:
           seta train --method seta --out runs/cl1-seta --benchmark cl:order1
           seta train --method seq-lora --out runs/mine --data my-tasks --tasks first,second --train-per-task 100
-        Writes RUN/run.json, RUN/results.json, RUN/timings.json, RUN/log.jsonl and RUN/checkpoints/task-k/.
-        Ctrl-C stops after the current step; the same command plus --resume continues after the last completed task
-        and gives exactly the results of an uninterrupted run.
+        Writes RUN/run.json, RUN/config.yaml, RUN/results.json, RUN/timings.json, RUN/log.jsonl and
+        RUN/checkpoints/task-k/. Ctrl-C stops after the current step; the same command plus --resume continues
+        after the last completed task and gives exactly the results of an uninterrupted run.
+
+        Every option can also come from a YAML file (keys: the long option names,
+        kebab-case or snake_case); the command line wins over the file, the file
+        over the defaults:
+          seta train --config run.yaml --epochs 3
+        run.yaml:
+          method: seta
+          out: runs/cl1-seta
+          benchmark: cl:order1    # or  data: my-tasks  and  tasks: [first, second]
+          train-per-task: 250
+          lr: 0.0005
+          seed: 1
+        RUN/config.yaml records every option's final value and its origin
+        (command line, file or default); --config reads it back.
         Benchmarks: \(Benchmark.all.map(\.name).joined(separator: ", ")) (data root: --data-root, $SETA_DATA or ../shared/data).
         """)
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "seta or seq-lora.") var method: Method = .seta
-    @Option(help: "Run folder to create.") var out: String
+    @Option(help: "A YAML file of train options (see above); the command line wins over it.") var config: String?
+    @Option(help: "seta or seq-lora. (default: seta)") var method: Method?
+    @Option(help: "Run folder to create.") var out: String?
     @Option(help: "A named benchmark, e.g. cl:order1.") var benchmark: String?
     @Option(help: "Root of the benchmark data (default $SETA_DATA or ../shared/data).") var dataRoot: String?
     @Option(help: "A folder with one sub-folder per task.") var data: String?
@@ -226,12 +242,21 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue the run in --out after its last completed task (same command and options); an empty or new folder starts the run.")
     var resume = false
 
+    /// --benchmark, --data and --out may come from --config: checked after merging it (ConfigFile.swift). A file
+    /// that does not read or check is not a usage error: run() reports it.
     func validate() throws {
-        guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
-        if data != nil && tasks == nil { throw ValidationError("--data needs --tasks a,b,c (the task folders, in order)") }
+        var merged = self
+        if (try? merged.mergeConfigFile(quiet: true)) != nil { try merged.validateMerged() }
     }
 
     func run() throws {
+        var merged = self, sources: [String: String] = [:]
+        try reportingErrors { sources = try merged.mergeConfigFile() }
+        try merged.train(config: merged.resolvedConfigYAML(sources: sources))
+    }
+
+    private func train(config: String) throws {
+        let method = self.method ?? .seta
         try reportingErrors {
             let stream: [TaskData]
             if let benchmark {
@@ -245,8 +270,8 @@ struct Train: ParsableCommand {
             let lm = try modelOptions.load()
             let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
                                        options: training.options(), targets: try training.targetList(), seta: setaArguments, benchmark: benchmark,
-                                       run: URL(fileURLWithPath: out), label: "[\(method.rawValue)] ",
-                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume)
+                                       run: URL(fileURLWithPath: out!), label: "[\(method.rawValue)] ",
+                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume, config: config)
             print(describe(results))
         }
     }
