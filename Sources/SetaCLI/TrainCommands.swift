@@ -8,10 +8,13 @@ import SetaMetrics
 import SetaModels
 import SetaTensor
 
-/// Methods `--method` accepts.
+/// Methods `--method` accepts: SETA and the baselines of SETA.md (one strategy file each in SetaContinual).
 enum Method: String, ExpressibleByArgument, CaseIterable {
-    case seta, seqLoRA = "seq-lora"
-    func strategy(targets: [TargetProjection]?, seta: SETAArguments? = nil) -> ContinualStrategy {
+    case seta, seqLoRA = "seq-lora", ewc, incLoRA = "inc-lora", oLoRA = "olora", replay
+    func strategy(targets: [TargetProjection]?, seta: SETAArguments? = nil, baselines: BaselineArguments? = nil) -> ContinualStrategy {
+        var lora = SeqLoRA.Options()                                 // the baselines' LoRA shape
+        if let targets { lora.targets = targets }
+        baselines?.apply(to: &lora)
         switch self {
         case .seta:
             var o = SETA.Options()
@@ -19,9 +22,26 @@ enum Method: String, ExpressibleByArgument, CaseIterable {
             seta?.apply(to: &o)
             return SETA(options: o)
         case .seqLoRA:
-            var o = SeqLoRA.Options()
-            if let targets { o.targets = targets }
-            return SeqLoRA(options: o)
+            return SeqLoRA(options: lora)
+        case .ewc:
+            var o = EWCLoRA.Options()
+            o.lora = lora
+            baselines?.apply(to: &o)
+            return EWCLoRA(options: o)
+        case .incLoRA:
+            var o = IncLoRA.Options()
+            o.lora = lora
+            return IncLoRA(options: o)
+        case .oLoRA:
+            var o = OLoRA.Options()
+            o.lora = lora
+            baselines?.apply(to: &o)
+            return OLoRA(options: o)
+        case .replay:
+            var o = ReplayLoRA.Options()
+            o.lora = lora
+            baselines?.apply(to: &o)
+            return ReplayLoRA(options: o)
         }
     }
 }
@@ -128,11 +148,11 @@ func formatClock(_ seconds: Double) -> String {
 /// Runs one method over a stream into `run`, writing run.json, results.json, timings.json, log.jsonl and
 /// checkpoints. With `resume`, a run folder that already holds this run continues after its last checkpoint.
 func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
-              targets: [TargetProjection]?, seta: SETAArguments?, benchmark: String?, run: URL, label: String,
+              targets: [TargetProjection]?, seta: SETAArguments?, baselines: BaselineArguments? = nil, benchmark: String?, run: URL, label: String,
               exportPeer: URL? = nil, resume: Bool = false, config: String? = nil) throws -> RunResults {
     let description = RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                      benchmark: benchmark, seed: options.seed)
-    var strategy = method.strategy(targets: targets, seta: seta)
+    var strategy = method.strategy(targets: targets, seta: seta, baselines: baselines)
     var resumePoint: ResumePoint?
     if let existing = try? RunFolder.readDescription(run) {
         guard resume else {
@@ -229,7 +249,7 @@ struct Train: ParsableCommand {
         """)
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "A YAML file of train options (see above); the command line wins over it.") var config: String?
-    @Option(help: "seta or seq-lora. (default: seta)") var method: Method?
+    @Option(help: "seta, or a baseline: seq-lora, ewc, inc-lora, olora, replay (SETA.md, Baselines). (default: seta)") var method: Method?
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "A named benchmark, e.g. cl:order1.") var benchmark: String?
     @Option(help: "Root of the benchmark data (default $SETA_DATA or ../shared/data).") var dataRoot: String?
@@ -237,6 +257,7 @@ struct Train: ParsableCommand {
     @Option(help: "Task folders under --data, in stream order, comma-separated.") var tasks: String?
     @OptionGroup var training: TrainingArguments
     @OptionGroup var setaArguments: SETAArguments
+    @OptionGroup var baselineArguments: BaselineArguments
     @Option(help: "Also write what a peer framework needs to replay this run exactly (seq-lora): examples in batch order, LoRA initialisation, step losses. See benchmarks/peers/.")
     var exportPeer: String?
     @Flag(help: "Continue the run in --out after its last completed task (same command and options); an empty or new folder starts the run.")
@@ -269,7 +290,7 @@ struct Train: ParsableCommand {
             }
             let lm = try modelOptions.load()
             let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
-                                       options: training.options(), targets: try training.targetList(), seta: setaArguments, benchmark: benchmark,
+                                       options: training.options(), targets: try training.targetList(), seta: setaArguments, baselines: baselineArguments, benchmark: benchmark,
                                        run: URL(fileURLWithPath: out!), label: "[\(method.rawValue)] ",
                                        exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume, config: config)
             print(describe(results))

@@ -64,3 +64,41 @@ enum CheckpointWriter {
         }
     }
 }
+
+extension StrategyState {
+    /// Copies the stored tensor `name` into `target`, which must have its shape.
+    func load(_ name: String, into target: Tensor) throws {
+        guard let t = tensors[name] else { throw CheckpointError.missingTensor(file: "adapters.safetensors", name: name) }
+        guard t.shape == target.shape else {
+            throw CheckpointError.shapeMismatch(file: "adapters.safetensors", name: name, expected: target.shape, found: t.shape)
+        }
+        target.data.update(from: t.data, count: t.count)
+    }
+
+    /// The manifest's value under `key` (snake_case keys), decoded.
+    func manifestValue<T: Decodable>(_ key: String, as type: T.Type) throws -> T {
+        guard let value = manifest[key] else { throw CheckpointError.badJSON(file: "manifest.json", detail: "missing \"\(key)\"") }
+        do { return try JSONDecoder.snakeCase.decode(T.self, from: JSONEncoder().encode(value)) } catch {
+            throw CheckpointError.badJSON(file: "manifest.json", detail: "\"\(key)\": \(error)")
+        }
+    }
+
+    /// A strategy's options from the manifest's "config" (its `configuration`, "method" ignored).
+    func options<T: Decodable>(_ type: T.Type) throws -> T {
+        guard case var .object(config)? = manifest["config"] else {
+            throw CheckpointError.badJSON(file: "manifest.json", detail: "missing \"config\" object")
+        }
+        config["method"] = nil
+        do { return try JSONDecoder.snakeCase.decode(T.self, from: JSONEncoder().encode(JSONValue.object(config))) } catch {
+            throw CheckpointError.badJSON(file: "manifest.json", detail: "\"config\": \(error)")
+        }
+    }
+}
+
+/// A strategy's configuration for results.json: its options (snake_case keys) plus the method's name.
+func recordedConfiguration<T: Encodable>(method: String, options: T) -> [String: JSONValue] {
+    var c: [String: JSONValue] = [:]
+    if case let .object(o)? = try? JSONValue(encoding: options) { c = o }
+    c["method"] = .string(method)
+    return c
+}

@@ -70,6 +70,10 @@ public enum RunFolder {
         switch description.method {
         case "seta": return try SETA.restore(state, model: model)
         case "seq-lora": return try SeqLoRA.restore(state, model: model)
+        case "ewc": return try EWCLoRA.restore(state, model: model)
+        case "inc-lora": return try IncLoRA.restore(state, model: model)
+        case "olora": return try OLoRA.restore(state, model: model)
+        case "replay": return try ReplayLoRA.restore(state, model: model)
         default: throw CheckpointError.invalid(file: run.appendingPathComponent("run.json").path, detail: "unknown method \(description.method)")
         }
     }

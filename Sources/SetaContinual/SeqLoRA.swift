@@ -66,14 +66,15 @@ extension SeqLoRA {
         let seq = SeqLoRA(options: options)
         var rng = SeededRNG(seed: 0)
         seq.attach(to: model, taskCount: 0, rng: &rng)
-        for (name, lora) in seq.adapters {
-            for (key, target) in [("\(name).lora_A.weight", lora.a), ("\(name).lora_B.weight", lora.b)] {
-                guard let t = state.tensors[key], t.shape == target.shape else {
-                    throw CheckpointError.missingTensor(file: "adapters.safetensors", name: key)
-                }
-                target.data.update(from: t.data, count: t.count)
-            }
-        }
+        try seq.loadAdapters(state)
         return seq
+    }
+
+    /// Copies the stored A and B of every adapted projection into the attached LoRAs.
+    func loadAdapters(_ state: StrategyState) throws {
+        for (name, lora) in adapters {
+            try state.load("\(name).lora_A.weight", into: lora.a)
+            try state.load("\(name).lora_B.weight", into: lora.b)
+        }
     }
 }

@@ -13,7 +13,7 @@ import SetaTensor
         FileManager.default.temporaryDirectory.appendingPathComponent("seta-resume-\(UUID().uuidString)")
     }
 
-    static func strategy(_ method: String) -> ContinualStrategy { method == "seta" ? Tiny.seta() : SeqLoRA() }
+    static func strategy(_ method: String) -> ContinualStrategy { Tiny.strategy(method) }
 
     /// results.json's bytes for a run of `method` on the tiny stream; `stopAfter` polls → interrupted, then resumed.
     static func results(_ method: String, stopAfter polls: Int?) throws -> (json: Data, resumedFrom: Int?) {
@@ -42,7 +42,7 @@ import SetaTensor
         return (try Data(contentsOf: url), resumedFrom)
     }
 
-    @Test(arguments: ["seta", "seq-lora"])
+    @Test(arguments: ["seta", "seq-lora"] + Tiny.baselines)
     func resumedRunsMatchAnUninterruptedRunBitForBit(method: String) throws {
         let reference = try Self.results(method, stopAfter: nil).json
         // Polls: 3 zero-shot, then per task 4 steps + 3 evaluations; a run stops at poll n + 1. 2: during

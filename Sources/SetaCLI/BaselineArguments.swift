@@ -1,0 +1,57 @@
+// The baselines' own hyper-parameters (SETA.md, "Baselines"): seq-lora, ewc, inc-lora, olora, replay. An option
+// left out keeps the default documented in the strategy's Options; options of another method are ignored.
+import ArgumentParser
+import SetaContinual
+
+struct BaselineArguments: ParsableArguments {
+    @Option(help: "Baselines: rank of each LoRA (seq-lora, ewc, replay: the one LoRA; inc-lora, olora: each task's). Default 8.")
+    var loraRank: Int?
+    @Option(help: "Baselines: LoRA alpha (scale alpha/rank). Default 16.") var loraAlpha: Float?
+    @Option(help: "EWC: penalty strength λ in (λ/2)·Σ Ω (θ − θ*)² (Ω not normalised). Default 5000.") var ewcLambda: Float?
+    @Option(help: "EWC: online decay γ in Ω ← γ·Ω + F. Default 1.") var ewcGamma: Float?
+    @Option(help: "EWC: examples per task for the Fisher diagonal. Default 64.") var ewcFisherExamples: Int?
+    @Option(help: "O-LoRA: orthogonality weight λ₁. Default 0.5.") var oloraLambda: Float?
+    @Option(help: "O-LoRA: weight λ₂ of ‖θ_t‖² on the new LoRA. Default 0.") var oloraL2: Float?
+    @Option(help: "O-LoRA: squared (the paper's ‖A_i A_tᵀ‖²) or absolute (the released code's Σ|A_i A_tᵀ|). Default squared.")
+    var oloraNorm: String?
+    @Option(help: "Replay: buffer size in examples over all earlier tasks (reservoir sampling). Default 200.") var replayBudget: Int?
+    @Option(help: "Replay: replayed examples per new example in a batch, rounded up. Default 0.25 (8 new + 2 replayed).")
+    var replayRatio: Double?
+
+    func validate() throws {
+        if let loraRank, loraRank < 1 { throw ValidationError("--lora-rank must be at least 1, got \(loraRank)") }
+        if let loraAlpha, !(loraAlpha > 0) { throw ValidationError("--lora-alpha must be positive, got \(loraAlpha)") }
+        if let ewcLambda, !(ewcLambda >= 0) { throw ValidationError("--ewc-lambda must be ≥ 0, got \(ewcLambda)") }
+        if let ewcGamma, !(0...1 ~= ewcGamma) { throw ValidationError("--ewc-gamma must be in [0, 1], got \(ewcGamma)") }
+        if let ewcFisherExamples, ewcFisherExamples < 1 { throw ValidationError("--ewc-fisher-examples must be at least 1, got \(ewcFisherExamples)") }
+        if let oloraLambda, !(oloraLambda >= 0) { throw ValidationError("--olora-lambda must be ≥ 0, got \(oloraLambda)") }
+        if let oloraL2, !(oloraL2 >= 0) { throw ValidationError("--olora-l2 must be ≥ 0, got \(oloraL2)") }
+        if let oloraNorm, OLoRA.OrthogonalityNorm(rawValue: oloraNorm) == nil {
+            throw ValidationError("--olora-norm must be squared or absolute, got \(oloraNorm)")
+        }
+        if let replayBudget, replayBudget < 0 { throw ValidationError("--replay-budget must be ≥ 0, got \(replayBudget)") }
+        if let replayRatio, !(replayRatio >= 0) { throw ValidationError("--replay-ratio must be ≥ 0, got \(replayRatio)") }
+    }
+
+    func apply(to o: inout SeqLoRA.Options) {
+        if let loraRank { o.rank = loraRank }
+        if let loraAlpha { o.alpha = loraAlpha }
+    }
+
+    func apply(to o: inout EWCLoRA.Options) {
+        if let ewcLambda { o.lambda = ewcLambda }
+        if let ewcGamma { o.gamma = ewcGamma }
+        if let ewcFisherExamples { o.fisherExamples = ewcFisherExamples }
+    }
+
+    func apply(to o: inout OLoRA.Options) {
+        if let oloraLambda { o.lambda1 = oloraLambda }
+        if let oloraL2 { o.lambda2 = oloraL2 }
+        if let oloraNorm, let norm = OLoRA.OrthogonalityNorm(rawValue: oloraNorm) { o.orthogonality = norm }
+    }
+
+    func apply(to o: inout ReplayLoRA.Options) {
+        if let replayBudget { o.budget = replayBudget }
+        if let replayRatio { o.replayRatio = replayRatio }
+    }
+}
