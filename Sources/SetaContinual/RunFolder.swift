@@ -40,11 +40,16 @@ public enum RunFolder {
         try writeAtomically(try encoder.encode(timings), to: run.appendingPathComponent("timings.json"))
     }
 
+    /// The index k of the last checkpoint RUN/checkpoints/task-k (the task it was written after), nil if none.
+    public static func lastCheckpoint(_ run: URL) -> Int? {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints(run).path)) ?? []).filter { $0.hasPrefix("task-") }
+        return names.compactMap { Int($0.dropFirst(5)) }.max()
+    }
+
     /// The strategy of the last completed task, restored on `model`.
     public static func restoreStrategy(_ run: URL, description: RunDescription, model: LanguageModel) throws -> ContinualStrategy {
         let folder = checkpoints(run)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("task-") }
-        guard let last = names.compactMap({ Int($0.dropFirst(5)) }).max() else {
+        guard let last = lastCheckpoint(run) else {
             throw CheckpointError.notFound(file: folder.appendingPathComponent("task-0").path)
         }
         let state = try CheckpointWriter.read(folder.appendingPathComponent("task-\(last)"))
