@@ -56,7 +56,8 @@ let package = Package(
         ),
         // Task streams: the data formats (O-LoRA CL_Benchmark, SuperNI, JSONL), prompts, named benchmarks, scoring.
         .target(name: "SetaData", swiftSettings: kernelFlags),
-        // Continual-learning metrics, all derived from the accuracy matrix; the results.json record.
+        // Continual-learning metrics, all derived from the accuracy matrix; the results.json record; the comparison
+        // report of runs (table formats, SVG plots).
         .target(name: "SetaMetrics"),
         // Adapters and experts: LoRA, SETA's expert pools (shared sub-blocks, unique experts), the gate.
         .target(name: "SetaExperts", dependencies: ["SetaModels"], swiftSettings: kernelFlags),
@@ -84,7 +85,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SetaDataTests", dependencies: ["SetaData"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SetaMetricsTests", dependencies: ["SetaMetrics"]),
+        .testTarget(name: "SetaMetricsTests", dependencies: ["SetaMetrics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SetaContinualTests", dependencies: ["SetaContinual"]),
         .testTarget(
             name: "SetaModelsTests",

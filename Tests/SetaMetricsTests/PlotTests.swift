@@ -1,0 +1,118 @@
+// The report's SVGs: well-formed standalone XML (parsed by XMLParser), one heatmap cell per matrix entry with its
+// value, one line per task and per method, the file names.
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import SetaMetrics
+
+/// Every element of an XML document: its name, attributes and direct text.
+final class ElementCollector: NSObject, XMLParserDelegate {
+    struct Element { var name: String; var attributes: [String: String]; var text = "" }
+    private(set) var elements: [Element] = []
+    private var open: [Int] = []
+
+    static func parse(_ text: String) throws -> [Element] {
+        let parser = XMLParser(data: Data(text.utf8))
+        let collector = ElementCollector()
+        parser.delegate = collector
+        guard parser.parse() else {
+            throw parser.parserError ?? CocoaError(.propertyListReadCorrupt)
+        }
+        return collector.elements
+    }
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        open.append(elements.count)
+        elements.append(Element(name: name, attributes: attributes))
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        open.removeLast()
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if let last = open.last { elements[last].text += string }
+    }
+}
+
+@Suite struct PlotTests {
+    private func report() throws -> (ComparisonReport, RunTree) {
+        let tree = try sampleTree()
+        return (try ComparisonReport(runs: try ReportRun.find([tree.root.path])), tree)
+    }
+
+    @Test func fileNamesPerGroupAndBenchmark() throws {
+        let (report, tree) = try report()
+        defer { tree.cleanup() }
+        #expect(report.plots().map(\.name) == ["heatmap-b1-seta.svg", "heatmap-b1-seq-lora.svg", "tasks-b1.svg",
+                                               "params-b1.svg", "heatmap-tasks-x-y-seta.svg", "tasks-tasks-x-y.svg"])
+        #expect(slug("cl:order1") == "cl-order1" && slug("Long: Order 4!") == "long-order-4" && slug("::") == "run")
+    }
+
+    @Test func everyPlotIsStandaloneWellFormedSVG() throws {
+        let (report, tree) = try report()
+        defer { tree.cleanup() }
+        for plot in report.plots() {
+            let elements = try ElementCollector.parse(plot.svg)
+            let root = try #require(elements.first)
+            #expect(root.name == "svg", "\(plot.name)")
+            #expect(root.attributes["xmlns"] == "http://www.w3.org/2000/svg", "\(plot.name)")
+            let width = try #require(Double(root.attributes["width"] ?? "")), height = try #require(Double(root.attributes["height"] ?? ""))
+            #expect(root.attributes["viewBox"] == "0 0 \(fmt(width)) \(fmt(height))", "\(plot.name)")
+            #expect(elements.contains { $0.name == "title" && !$0.text.isEmpty }, "\(plot.name)")
+            // Nothing drawn outside the canvas.
+            for e in elements where e.name == "text" {
+                let x = Double(e.attributes["x"]!)!, y = Double(e.attributes["y"]!)!
+                #expect(x >= 0 && x <= width && y >= 0 && y <= height, "\(plot.name): \(e.text) at \(x), \(y)")
+            }
+        }
+    }
+
+    @Test func heatmapHasOneCellPerMatrixEntryWithItsValue() throws {
+        let (report, tree) = try report()
+        defer { tree.cleanup() }
+        let seta = report.groups[0]  // mean matrix [[70, 15], [65, 95]], zero-shot [5, 20]
+        let elements = try ElementCollector.parse(heatmapSVG(seta))
+        let cells = elements.filter { $0.name == "rect" && $0.attributes["class"] == "cell" }
+        #expect(cells.count == 4)
+        #expect(elements.filter { $0.attributes["class"] == "zero-shot" }.count == 2)
+        let values = elements.filter { $0.name == "text" && $0.attributes["class"] == "value" }.map(\.text)
+        #expect(values == ["5", "20", "70", "15", "65", "95"])
+        let labels = Set(elements.filter { $0.name == "text" }.map(\.text))
+        #expect(labels.isSuperset(of: ["after task", "task", "zero-shot", "1 x", "2 y", "0", "100"]))
+        // Colours run along viridis: 0 is dark purple, 100 yellow.
+        #expect(viridis(0) == "#440154" && viridis(1) == "#fde725" && isDark(viridis(0)) && !isDark(viridis(1)))
+        #expect(cells.first?.attributes["fill"] == viridis(0.7))
+    }
+
+    @Test func taskCurvesHaveOneLinePerTaskInEachPanel() throws {
+        let (report, tree) = try report()
+        defer { tree.cleanup() }
+        let svg = try #require(taskCurvesSVG(benchmark: "b1", groups: Array(report.groups[0...1]), showModel: false))
+        let elements = try ElementCollector.parse(svg)
+        let texts = elements.filter { $0.name == "text" }.map(\.text)
+        #expect(texts.contains("seta (2 runs)") && texts.contains("seq-lora") && texts.contains("1 x"))
+        // Per panel and task a solid line; dashed before training only for task 2 (zero-shot → after task 1).
+        let lines = elements.filter { $0.name == "polyline" && $0.attributes["class"] == "task-line" }
+        #expect(lines.filter { $0.attributes["stroke-dasharray"] == nil }.count == 2 * 2)
+        #expect(lines.filter { $0.attributes["stroke-dasharray"] == "5 4" }.count == 2)
+        #expect(elements.filter { $0.name == "circle" }.count == 2 * 3 + 2 + 1)  // 3 points per panel, legend
+    }
+
+    @Test func parameterPlotShowsEachMethodAndIndependentExperts() throws {
+        let (report, tree) = try report()
+        defer { tree.cleanup() }
+        let svg = try #require(parameterGrowthSVG(benchmark: "b1", groups: Array(report.groups[0...1]), showModel: false))
+        let elements = try ElementCollector.parse(svg)
+        let texts = elements.filter { $0.name == "text" }.map(\.text)
+        #expect(texts.contains("seta: 200 after task 2 (25% of independent)"))
+        #expect(texts.contains("seq-lora: 50 after task 2 (6% of independent)"))
+        #expect(texts.contains("independent experts") && texts.contains("after task") && texts.contains("parameters"))
+        #expect(niceTicks(maximum: 800) == [0, 200, 400, 600, 800] && niceTicks(maximum: 3_854_880).last == 4_000_000)
+        // No parameters recorded: no plot.
+        #expect(parameterGrowthSVG(benchmark: "x", groups: [report.groups[2]], showModel: false) == nil)
+    }
+}
