@@ -78,18 +78,20 @@ let package = Package(
             dependencies: ["SetaModels"],
             swiftSettings: kernelFlags
         ),
+        // Seeded input mutations for the parser fuzz suites (the *FuzzTests files); test support, not a product.
+        .target(name: "SetaFuzzing", dependencies: ["SetaTensor"], path: "Tests/SetaFuzzing"),
         .testTarget(name: "SetaTensorTests", dependencies: ["SetaTensor"]),
         .testTarget(
             name: "SetaTokenizersTests",
-            dependencies: ["SetaTokenizers"],
+            dependencies: ["SetaTokenizers", "SetaFuzzing"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SetaDataTests", dependencies: ["SetaData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SetaDataTests", dependencies: ["SetaData", "SetaFuzzing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SetaMetricsTests", dependencies: ["SetaMetrics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SetaContinualTests", dependencies: ["SetaContinual"]),
         .testTarget(
             name: "SetaModelsTests",
-            dependencies: ["SetaModels"],
+            dependencies: ["SetaModels", "SetaFuzzing"],
             resources: [.copy("Fixtures")]
         ),
     ],

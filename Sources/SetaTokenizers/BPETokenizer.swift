@@ -60,6 +60,11 @@ public final class BPETokenizer: @unchecked Sendable {
                 throw TokenizerError.invalidVocabulary(file: source, reason: "negative \(name) token id \(id)")
             }
         }
+        // The unknown id is emitted by `encode`, so it must be a real token.
+        if let unk = unknownTokenId, unk >= tokens.count, !addedTokens.contains(where: { $0.id == unk }) {
+            throw TokenizerError.invalidVocabulary(
+                file: source, reason: "unknown token id \(unk) is outside the \(tokens.count)-token vocabulary")
+        }
         model = try BPEModel(tokens: tokens, merges: merges, unknownTokenId: unknownTokenId,
                              ignoreMerges: ignoreMerges, source: source)
 

@@ -41,12 +41,19 @@ extension BPETokenizer {
         guard let vocab = model["vocab"] as? [String: Any] else {
             throw TokenizerError.malformed(file: file, reason: "missing object 'model.vocab'")
         }
+        // Ids index a dense table (holes get placeholders), so an id is bounded by the file size: a corrupt
+        // id of 2^40 must be an error, not a 2^40-entry table.
+        let idLimit = data.count
         var maxId = -1
         var pairs: [(String, Int)] = []
         pairs.reserveCapacity(vocab.count)
         for (token, value) in vocab {
-            guard let id = (value as? NSNumber)?.intValue, id >= 0 else {
+            guard let id = Self.integer(value), id >= 0 else {
                 throw TokenizerError.malformed(file: file, reason: "vocab entry '\(token)' has no non-negative integer id")
+            }
+            guard id < idLimit else {
+                throw TokenizerError.malformed(
+                    file: file, reason: "vocab entry '\(token)' has id \(id), impossible in a \(idLimit)-byte file")
             }
             pairs.append((token, id))
             maxId = max(maxId, id)
@@ -59,8 +66,12 @@ extension BPETokenizer {
                 throw TokenizerError.malformed(file: file, reason: "'added_tokens' is not an array of objects")
             }
             for (i, entry) in list.enumerated() {
-                guard let content = entry["content"] as? String, let id = (entry["id"] as? NSNumber)?.intValue, id >= 0 else {
+                guard let content = entry["content"] as? String, let id = Self.integer(entry["id"]), id >= 0 else {
                     throw TokenizerError.malformed(file: file, reason: "added_tokens[\(i)] lacks 'content' or 'id'")
+                }
+                guard id < idLimit else {
+                    throw TokenizerError.malformed(
+                        file: file, reason: "added_tokens[\(i)] has id \(id), impossible in a \(idLimit)-byte file")
                 }
                 added.append(AddedToken(
                     content: content, id: id,
@@ -102,7 +113,7 @@ extension BPETokenizer {
 
         var unknownId: Int? = nil
         if let unk = model["unk_token"] as? String {
-            guard let id = vocab[unk].flatMap({ ($0 as? NSNumber)?.intValue }) ?? added.first(where: { $0.content == unk })?.id else {
+            guard let id = vocab[unk].flatMap(Self.integer) ?? added.first(where: { $0.content == unk })?.id else {
                 throw TokenizerError.malformed(file: file, reason: "unk_token '\(unk)' is not in the vocabulary")
             }
             unknownId = id
@@ -127,7 +138,7 @@ extension BPETokenizer {
            let config = (try? JSONSerialization.jsonObject(with: configData)) as? [String: Any] {
             for key in ["bos_token", "eos_token", "pad_token"] {
                 let content = (config[key] as? String) ?? ((config[key] as? [String: Any])?["content"] as? String)
-                if let content, let id = added.first(where: { $0.content == content })?.id ?? (vocab[content] as? NSNumber)?.intValue {
+                if let content, let id = added.first(where: { $0.content == content })?.id ?? vocab[content].flatMap(Self.integer) {
                     special[key] = id
                 }
             }
@@ -137,6 +148,13 @@ extension BPETokenizer {
                       bosTokenId: special["bos_token"], eosTokenId: special["eos_token"], padTokenId: special["pad_token"],
                       unknownTokenId: unknownId, preTokenizer: preTokenizer, normalizer: normalizer,
                       ignoreMerges: model["ignore_merges"] as? Bool ?? false, source: file)
+    }
+
+    /// A JSON number that is exactly an `Int` (3 and 3.0, not 3.5, 1e300 or a string); nil otherwise.
+    private static func integer(_ value: Any?) -> Int? {
+        if let i = value as? Int { return i }
+        if let n = value as? NSNumber { return Int(exactly: n.doubleValue) }
+        return nil
     }
 
     private static func parseNormalizer(_ value: Any?, file: String) throws -> Normalizer {

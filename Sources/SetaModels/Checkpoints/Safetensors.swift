@@ -93,11 +93,14 @@ public final class SafetensorsFile: @unchecked Sendable {
                 throw CheckpointError.invalid(
                     file: file, detail: "tensor \(name) has data offsets [\(begin), \(end)] outside the \(dataSize)-byte data section")
             }
-            var elements = 1
+            // The non-zero dims' product must fit in Int even when a zero dim makes the element count 0, so that
+            // no product of some of the dims overflows later.
+            var elements = 1, nonZeroElements = 1
             for d in shape {
-                let (p, o) = elements.multipliedReportingOverflow(by: d)
+                let (p, o) = nonZeroElements.multipliedReportingOverflow(by: max(d, 1))
                 guard !o else { throw CheckpointError.badJSON(file: file, detail: "tensor \(name) has an impossible shape \(shape)") }
-                elements = p
+                nonZeroElements = p
+                elements *= d
             }
             if let size = Self.anyElementSize[dtype] {
                 let (bytes, o) = elements.multipliedReportingOverflow(by: size)

@@ -27,11 +27,16 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
                 qkvBias: Bool = false, outputBias: Bool = false, bosTokenId: Int? = nil, eosTokenIds: [Int] = []) {
         self.modelType = modelType; self.vocabSize = vocabSize; self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize; self.layerCount = layerCount; self.headCount = headCount
-        self.kvHeadCount = kvHeadCount; self.headDim = headDim ?? hiddenSize / headCount
+        // A non-positive head count is reported by `problems`, not trapped on here.
+        self.kvHeadCount = kvHeadCount; self.headDim = headDim ?? (headCount > 0 && hiddenSize > 0 ? hiddenSize / headCount : 0)
         self.rmsNormEps = rmsNormEps; self.ropeTheta = ropeTheta; self.maxPositions = maxPositions
         self.tiedEmbeddings = tiedEmbeddings; self.qkvBias = qkvBias; self.outputBias = outputBias
         self.bosTokenId = bosTokenId; self.eosTokenIds = eosTokenIds
     }
+
+    /// Largest size of any one axis (vocabulary, hidden, intermediate, layers, heads, head_dim): far above any
+    /// real model (vocabularies reach ~2^18), and small enough that products of two sizes cannot overflow.
+    public static let maxSize = 1 << 24
 
     /// Problems that make the configuration unusable, as sentences (empty when valid).
     public var problems: [String] {
@@ -40,7 +45,13 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
         if headCount <= 0 || kvHeadCount <= 0 || headCount % kvHeadCount != 0 {
             p.append("num_attention_heads (\(headCount)) must be a positive multiple of num_key_value_heads (\(kvHeadCount))")
         }
-        if headDim % 2 != 0 { p.append("head_dim \(headDim) must be even for RoPE") }
+        if headDim <= 0 || headDim % 2 != 0 { p.append("head_dim \(headDim) must be positive and even for RoPE") }
+        let sizes = [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+                     ("num_hidden_layers", layerCount), ("num_attention_heads", headCount),
+                     ("num_key_value_heads", kvHeadCount), ("head_dim", headDim)]
+        for (name, size) in sizes where size > Self.maxSize {
+            p.append("\(name) \(size) is larger than \(Self.maxSize): not a real model")
+        }
         return p
     }
 
