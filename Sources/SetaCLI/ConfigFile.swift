@@ -224,6 +224,15 @@ extension Train {
         ("fisher-examples", .int(\.setaArguments.fisherExamples)),
         ("probe-batches", .int(\.setaArguments.probeBatches)),
         ("unique-rank", .int(\.setaArguments.uniqueRank)),
+        ("lora-rank", .int(\.baselineArguments.loraRank)),
+        ("lora-alpha", .float(\.baselineArguments.loraAlpha)),
+        ("ewc-lambda", .float(\.baselineArguments.ewcLambda)),
+        ("ewc-gamma", .float(\.baselineArguments.ewcGamma)),
+        ("ewc-fisher-examples", .int(\.baselineArguments.ewcFisherExamples)),
+        ("olora-lambda", .float(\.baselineArguments.oloraLambda)),
+        ("olora-l2", .float(\.baselineArguments.oloraL2)),
+        ("olora-norm", .string(\.baselineArguments.oloraNorm, .choice(["squared", "absolute"]))),
+        ("replay-budget", .int(\.baselineArguments.replayBudget)),
         ("export-peer", .string(\.exportPeer, .string)),
     ]
     static let setaOnlyKeys: Set = ["lambda", "split-rule", "fisher-examples", "probe-batches", "unique-rank"]
@@ -288,7 +297,7 @@ extension Train {
         func float(_ f: Float) -> Node { Node(f.isNaN ? ".nan" : f.isInfinite ? (f < 0 ? "-.inf" : ".inf") : "\(f)") }
         func list(_ s: String) -> Node { Node(s.split(separator: ",").map { string(String($0)) }, Tag(.seq), .flow) }
         let root = benchmark == nil ? dataRoot : Benchmark.defaultDataRoot(argument: dataRoot)?.path
-        let values: [String: Node?] = [
+        var values: [String: Node?] = [
             "model": string(modelOptions.model), "method": string(method.rawValue), "out": out.map(string),
             "benchmark": benchmark.map(string), "data-root": root.map(string), "data": data.map(string), "tasks": tasks.map(list),
             "train-per-task": o.trainPerTask.map(int), "test-per-task": o.testPerTask.map(int), "epochs": int(o.epochs),
@@ -299,6 +308,15 @@ extension Train {
             "fisher-examples": int(seta.fisherExamples), "probe-batches": int(seta.probeBatches), "unique-rank": int(seta.pool.uniqueRank),
             "export-peer": exportPeer.map(string),
         ]
+        let b = baselineArguments, ewc = EWCLoRA.Options(), olora = OLoRA.Options(), lora = SeqLoRA.Options()
+        let baselineValues: [String: Node] = [
+            "lora-rank": int(b.loraRank ?? lora.rank), "lora-alpha": float(b.loraAlpha ?? lora.alpha),
+            "ewc-lambda": float(b.ewcLambda ?? ewc.lambda), "ewc-gamma": float(b.ewcGamma ?? ewc.gamma),
+            "ewc-fisher-examples": int(b.ewcFisherExamples ?? ewc.fisherExamples),
+            "olora-lambda": float(b.oloraLambda ?? olora.lambda1), "olora-l2": float(b.oloraL2 ?? olora.lambda2),
+            "olora-norm": string(b.oloraNorm ?? "squared"), "replay-budget": int(b.replayBudget ?? ReplayLoRA.Options().budget),
+        ]
+        values.merge(baselineValues.mapValues { Optional($0) }) { $1 }
         var text = """
             # seta train: the resolved options of this run (command line > config file > defaults), each with its origin.
             # To run it again: seta train --config \(out ?? "RUN")/config.yaml --out NEW-RUN
