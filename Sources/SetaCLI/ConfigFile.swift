@@ -224,6 +224,7 @@ extension Train {
         ("fisher-examples", .int(\.setaArguments.fisherExamples)),
         ("probe-batches", .int(\.setaArguments.probeBatches)),
         ("unique-rank", .int(\.setaArguments.uniqueRank)),
+        ("unique-init", .string(\.setaArguments.uniqueInit, .choice(["zero", "nearest"]))),
         ("lora-rank", .int(\.baselineArguments.loraRank)),
         ("lora-alpha", .float(\.baselineArguments.loraAlpha)),
         ("ewc-lambda", .float(\.baselineArguments.ewcLambda)),
@@ -235,7 +236,7 @@ extension Train {
         ("replay-budget", .int(\.baselineArguments.replayBudget)),
         ("export-peer", .string(\.exportPeer, .string)),
     ]
-    static let setaOnlyKeys: Set = ["lambda", "split-rule", "fisher-examples", "probe-batches", "unique-rank"]
+    static let setaOnlyKeys: Set = ["lambda", "split-rule", "fisher-examples", "probe-batches", "unique-rank", "unique-init"]
 
     private func isSet(_ slot: Slot) -> Bool {
         switch slot {
@@ -306,6 +307,7 @@ extension Train {
             "targets": string(training.targets ?? defaultTargets.map { String($0.rawValue.dropLast(5)) }.joined(separator: ",")),
             "seed": Node(String(o.seed)), "lambda": float(seta.lambda), "split-rule": string(seta.split.rule.rawValue),
             "fisher-examples": int(seta.fisherExamples), "probe-batches": int(seta.probeBatches), "unique-rank": int(seta.pool.uniqueRank),
+            "unique-init": string(seta.uniqueInit.rawValue),
             "export-peer": exportPeer.map(string),
         ]
         let b = baselineArguments, ewc = EWCLoRA.Options(), olora = OLoRA.Options(), lora = SeqLoRA.Options()

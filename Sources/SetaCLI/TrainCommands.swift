@@ -85,6 +85,8 @@ struct SETAArguments: ParsableArguments {
     @Option(help: "SETA: Fisher examples per task for Ω. Default 64.") var fisherExamples: Int?
     @Option(help: "SETA: gradient-sensitivity probe batches per task. Default 8.") var probeBatches: Int?
     @Option(help: "SETA: rank of each task's unique expert. Default 4.") var uniqueRank: Int?
+    @Option(help: ArgumentHelp("SETA: how a new task's unique expert starts: zero (B = 0, as SETA.md) or nearest (a copy of the expert the gate picks for the new task's prompts). Default zero.",
+                               valueName: "zero|nearest")) var uniqueInit: String?
 
     func apply(to o: inout SETA.Options) {
         if let lambda { o.lambda = lambda }
@@ -92,11 +94,15 @@ struct SETAArguments: ParsableArguments {
         if let fisherExamples { o.fisherExamples = fisherExamples }
         if let probeBatches { o.probeBatches = probeBatches }
         if let uniqueRank { o.pool.uniqueRank = uniqueRank }
+        if let uniqueInit, let value = SETA.UniqueInit(rawValue: uniqueInit) { o.uniqueInit = value }
     }
 
     func validate() throws {
         if let splitRule, SplitOnShareOptions.Rule(rawValue: splitRule) == nil {
             throw ValidationError("--split-rule must be percentile or dynamic, got \(splitRule)")
+        }
+        if let uniqueInit, SETA.UniqueInit(rawValue: uniqueInit) == nil {
+            throw ValidationError("--unique-init must be zero or nearest, got \(uniqueInit)")
         }
     }
 }

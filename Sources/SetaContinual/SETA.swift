@@ -29,8 +29,17 @@ public final class SETA: ContinualStrategy {
         public var fisherExamples = 64
         public var gamma: Float = 1                       // Ω ← γ Ω + F
         public var gate = GateOptions()
+        public var uniqueInit = UniqueInit.zero
         public init() {}
     }
+
+    /// How a new task's unique expert U_t starts (SETA.md step 1; `nearest` is our option, not the paper's).
+    /// - zero: B = 0, so the oracle-routed output is the shared expert's (SETA.md);
+    /// - nearest: a copy of U_j (A and B; not j's split copies), j = the expert the gate picks for most of task
+    ///   t's training prompts before the expansion — the expert inference would use for them until now, so the
+    ///   new task starts from the behaviour the model already shows on it (forward transfer) while U_j itself
+    ///   stays frozen.
+    public enum UniqueInit: String, Codable, Sendable, CaseIterable { case zero, nearest }
 
     public let options: Options
     public var name: String { "seta" }
@@ -49,6 +58,7 @@ public final class SETA: ContinualStrategy {
     public internal(set) var sensitivities: [[[Double]]] = []     // [task][pool][block]
     var trainedInPlaceBy: [[Set<Int>]] = []                      // [pool][block] → tasks
     var updateShares: [Double] = []
+    public internal(set) var initialisedFrom: [Int?] = []             // [task] → the expert U_t was copied from
     private var before: [[(a: Tensor, b: Tensor)]] = []          // shared values at the start of the task
 
     public init(options: Options = Options()) { self.options = options }
@@ -74,7 +84,12 @@ public final class SETA: ContinualStrategy {
 
     public func beginTask(_ t: Int, context: TrainingContext) {
         var rng = context.rng.fork()
-        for pool in pools { pool.addUniqueExpert(rng: &rng) }                   // 1. expansion
+        let source = options.uniqueInit == .nearest ? nearestExpert(for: t, context: context) : nil
+        for pool in pools {                                                      // 1. expansion
+            let u = pool.addUniqueExpert(rng: &rng)
+            if let source { pool.copyUniqueExpert(source, into: u) }
+        }
+        initialisedFrom.append(source)
         let s = probe(t, context: context, rng: &rng)                            // 2. sensitivity
         sensitivities.append(s)
         var taskStates: [[BlockState]] = []
@@ -137,6 +152,16 @@ public final class SETA: ContinualStrategy {
     }
 
     // MARK: Steps of the lifecycle
+
+    /// The expert the gate picks for most of task t's training prompts (ties: the lower index); nil before any.
+    func nearestExpert(for t: Int, context: TrainingContext) -> Int? {
+        guard gate.taskCount > 0 else { return nil }
+        var votes = [Int](repeating: 0, count: gate.taskCount)
+        for example in context.tasks[t].train {
+            votes[gate.route(PrototypeGate.features(ids: example.promptIds, embeddings: embeddings))] += 1
+        }
+        return votes.indices.max { votes[$0] < votes[$1] || (votes[$0] == votes[$1] && $0 > $1) }
+    }
 
     /// s_b per pool and block: EMA over probe batches of mean |θ · ∂L/∂θ| (mean |∂L/∂θ| while B_b = 0).
     func probe(_ t: Int, context: TrainingContext, rng: inout SeededRNG) -> [[Double]] {

@@ -39,6 +39,7 @@ extension SETA {
             "update_shares": json(updateShares), "running_product_sum": json(runningProduct.map(\.sum)),
             "running_product_count": json(runningProduct.map(\.count)), "gate_counts": json(gate.counts),
             "unique_splits": json(pools.map { $0.unique.map { $0.splits.map(\.block) } }),
+            "initialised_from": json(initialisedFrom.map { $0 ?? -1 }),   // −1: U_t started at B = 0
         ]
         return state
     }
@@ -54,6 +55,7 @@ extension SETA {
         var config: [String: JSONValue] = [:]
         if case let .object(o)? = state.manifest["config"] { config = o }
         config["method"] = nil
+        if config["unique_init"] == nil { config["unique_init"] = "zero" }   // runs from before the option
         let options = try JSONDecoder.snakeCase.decode(Options.self, from: JSONEncoder().encode(JSONValue.object(config)))
         let seta = SETA(options: options)
         var rng = SeededRNG(seed: 0)
@@ -90,6 +92,8 @@ extension SETA {
         seta.sensitivities = try decode("sensitivities", as: [[[Double]]].self)
         seta.trainedInPlaceBy = try decode("trained_in_place_by", as: [[[Int]]].self).map { $0.map(Set.init) }
         seta.updateShares = try decode("update_shares", as: [Double].self)
+        seta.initialisedFrom = state.manifest["initialised_from"] == nil ? [] // runs from before the option
+            : try decode("initialised_from", as: [Int].self).map { $0 < 0 ? nil : $0 }
         seta.runningProduct = zip(try decode("running_product_sum", as: [Double].self),
                                   try decode("running_product_count", as: [Int].self)).map { ($0, $1) }
         guard let means = state.float64["gate.means"], let scatter = state.float64["gate.scatter"] else {

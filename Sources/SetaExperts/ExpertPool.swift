@@ -86,6 +86,13 @@ public final class ExpertPool: ProjectionAdapter {
         return unique.count - 1
     }
 
+    /// Sets unique expert `target`'s A and B to the values of expert `source` (same rank; copies are not copied).
+    public func copyUniqueExpert(_ source: Int, into target: Int) {
+        precondition(source != target && unique[source].a.shape == unique[target].a.shape, "cannot copy expert \(source) into \(target)")
+        unique[target].a.data.update(from: unique[source].a.data, count: unique[source].a.count)
+        unique[target].b.data.update(from: unique[source].b.data, count: unique[source].b.count)
+    }
+
     /// Split-on-Share: task t takes a private copy of shared block b (initialised from the shared values, so
     /// the output is unchanged at the moment of the split).
     public func split(block b: Int, forTask t: Int) {

@@ -103,6 +103,43 @@ enum Tiny {
         #expect(results.sharedUtilisation?.sharedUpdateShare.count == 3)
     }
 
+    @Test func nearestInitCopiesTheExpertTheGatePicksAndLeavesItFrozen() throws {
+        let lm = try Tiny.model()
+        var o = SETA.Options()
+        o.probeBatches = 2; o.fisherExamples = 4; o.uniqueInit = .nearest
+        let seta = SETA(options: o)
+        let tasks = Tiny.tasks(count: 2)
+        let trainer = ContinualTrainer(model: lm, strategy: seta, tasks: tasks, options: Tiny.options(), modelName: "tiny", benchmark: nil)
+        var rng = SeededRNG(seed: 5)
+        seta.attach(to: lm, taskCount: 2, rng: &rng)
+        let context = TrainingContext(model: lm, options: Tiny.options(), tasks: trainer.tasks, rng: rng.fork())
+        seta.beginTask(0, context: context)
+        #expect(seta.initialisedFrom == [nil])                               // nothing to copy from: B = 0
+        #expect(seta.pools.allSatisfy { $0.unique[0].b.values.allSatisfy { $0 == 0 } })
+        let opt = AdamW(parameters: seta.trainableParameters, config: AdamWConfig(learningRate: 1e-2))
+        for batch in context.batches(of: trainer.tasks[0], size: 4, rng: &rng) {
+            opt.zeroGrad(); seta.loss(batch, task: 0, context: context).backward(); opt.update()
+        }
+        seta.endTask(0, context: context)
+        let first = seta.pools.map { ($0.unique[0].a.values, $0.unique[0].b.values) }
+        seta.beginTask(1, context: context)
+        #expect(seta.initialisedFrom == [nil, 0])                           // one earlier expert: the gate's only choice
+        for (pool, (a, b)) in zip(seta.pools, first) {
+            #expect(pool.unique[1].a.values == a && pool.unique[1].b.values == b)
+            #expect(pool.unique[1].a.storage !== pool.unique[0].a.storage)     // a copy, not a view
+            #expect(!pool.unique[0].b.requiresGrad && pool.unique[1].b.requiresGrad)
+        }
+        // Training task 1 moves the copy only.
+        let step = AdamW(parameters: seta.trainableParameters, config: AdamWConfig(learningRate: 1e-2))
+        for batch in context.batches(of: trainer.tasks[1], size: 4, rng: &rng).prefix(2) {
+            step.zeroGrad(); seta.loss(batch, task: 1, context: context).backward(); step.update()
+        }
+        for (pool, (a, b)) in zip(seta.pools, first) {
+            #expect(pool.unique[0].a.values == a && pool.unique[0].b.values == b)
+        }
+        #expect(seta.pools.contains { $0.unique[1].b.values != $0.unique[0].b.values })
+    }
+
     @Test func checkpointRoundTripsBitExactly() throws {
         let lm = try Tiny.model()
         let seta = Tiny.seta()
@@ -115,7 +152,7 @@ enum Tiny {
         #expect(Set(again.tensors.keys) == Set(saved.tensors.keys))
         for (name, t) in saved.tensors { #expect(again.tensors[name]!.values.map(\.bitPattern) == t.values.map(\.bitPattern), "\(name)") }
         for (name, d) in saved.float64 { #expect(again.float64[name]!.values == d.values && again.float64[name]!.shape == d.shape) }
-        for key in ["states", "sensitivities", "trained_in_place_by", "update_shares", "gate_counts", "unique_splits", "config"] {
+        for key in ["states", "sensitivities", "trained_in_place_by", "update_shares", "gate_counts", "unique_splits", "initialised_from", "config"] {
             #expect(again.manifest[key] == saved.manifest[key], "\(key)")
         }
         // The restored gate routes exactly as the original.
