@@ -1,12 +1,13 @@
-// The baselines' own hyper-parameters (SETA.md, "Baselines"): seq-lora, ewc, inc-lora, olora, replay. An option
+// The baselines' own hyper-parameters (SETA.md, "Baselines"): seq-lora, ewc, inc-lora, olora, replay, independent,
+// per-task, mtl. An option
 // left out keeps the default documented in the strategy's Options; options of another method are ignored.
 import ArgumentParser
 import SetaContinual
 
 struct BaselineArguments: ParsableArguments {
-    @Option(help: "Baselines: rank of each LoRA (seq-lora, ewc, replay: the one LoRA; inc-lora, olora: each task's). Default 8.")
+    @Option(help: "Baselines: rank of each LoRA (seq-lora, ewc, replay, mtl: the one LoRA; inc-lora, olora, independent, per-task: each task's). Default 8; independent and per-task 16 (r_s, as SETA's shared expert).")
     var loraRank: Int?
-    @Option(help: "Baselines: LoRA alpha (scale alpha/rank). Default 16.") var loraAlpha: Float?
+    @Option(help: "Baselines: LoRA alpha (scale alpha/rank). Default 16; independent and per-task 32.") var loraAlpha: Float?
     @Option(help: "EWC: penalty strength λ in (λ/2)·Σ Ω (θ − θ*)² (Ω not normalised). Default 5000.") var ewcLambda: Float?
     @Option(help: "EWC: online decay γ in Ω ← γ·Ω + F. Default 1.") var ewcGamma: Float?
     @Option(help: "EWC: examples per task for the Fisher diagonal. Default 64.") var ewcFisherExamples: Int?

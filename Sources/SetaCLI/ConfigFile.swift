@@ -310,7 +310,8 @@ extension Train {
             "unique-init": string(seta.uniqueInit.rawValue),
             "export-peer": exportPeer.map(string),
         ]
-        let b = baselineArguments, ewc = EWCLoRA.Options(), olora = OLoRA.Options(), lora = SeqLoRA.Options()
+        let b = baselineArguments, ewc = EWCLoRA.Options(), olora = OLoRA.Options()
+        let lora = [.independent, .perTask].contains(method) ? IndependentExperts.Options().lora : SeqLoRA.Options()
         let baselineValues: [String: Node] = [
             "lora-rank": int(b.loraRank ?? lora.rank), "lora-alpha": float(b.loraAlpha ?? lora.alpha),
             "ewc-lambda": float(b.ewcLambda ?? ewc.lambda), "ewc-gamma": float(b.ewcGamma ?? ewc.gamma),
@@ -328,7 +329,7 @@ extension Train {
             let value = (values[key] ?? nil) ?? Node("null")
             var line = ((try? Yams.serialize(node: Node([(Node(key), value)]), width: -1)) ?? "\(key): null\n")
             var source = sources[key] ?? "default"
-            if method == .seqLoRA && Self.setaOnlyKeys.contains(key) { source += ", unused by seq-lora" }
+            if method != .seta && Self.setaOnlyKeys.contains(key) { source += ", unused by \(method.rawValue)" }
             if line.dropLast().contains(where: \.isNewline) == false {
                 line = line.dropLast().padding(toLength: max(line.count + 1, 36), withPad: " ", startingAt: 0) + "# " + source + "\n"
             }

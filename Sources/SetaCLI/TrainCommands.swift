@@ -11,6 +11,7 @@ import SetaTensor
 /// Methods `--method` accepts: SETA and the baselines of SETA.md (one strategy file each in SetaContinual).
 enum Method: String, ExpressibleByArgument, CaseIterable {
     case seta, seqLoRA = "seq-lora", ewc, incLoRA = "inc-lora", oLoRA = "olora", replay
+    case independent, perTask = "per-task", mtl
     func strategy(targets: [TargetProjection]?, seta: SETAArguments? = nil, baselines: BaselineArguments? = nil) -> ContinualStrategy {
         var lora = SeqLoRA.Options()                                 // the baselines' LoRA shape
         if let targets { lora.targets = targets }
@@ -42,6 +43,14 @@ enum Method: String, ExpressibleByArgument, CaseIterable {
             o.lora = lora
             baselines?.apply(to: &o)
             return ReplayLoRA(options: o)
+        case .independent, .perTask:
+            var o = IndependentExperts.Options()                     // rank r_s = 16, α 32 unless given
+            if let targets { o.lora.targets = targets }
+            if let r = baselines?.loraRank { o.lora.rank = r }
+            if let a = baselines?.loraAlpha { o.lora.alpha = a }
+            return self == .independent ? IndependentExperts(options: o) : PerTaskLoRA(options: o)
+        case .mtl:
+            return MultiTaskLoRA(options: lora)
         }
     }
 }
@@ -255,7 +264,7 @@ struct Train: ParsableCommand {
         """)
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "A YAML file of train options (see above); the command line wins over it.") var config: String?
-    @Option(help: "seta, or a baseline: seq-lora, ewc, inc-lora, olora, replay (SETA.md, Baselines). (default: seta)") var method: Method?
+    @Option(help: "seta, or a baseline: seq-lora, ewc, inc-lora, olora, replay, independent (a LoRA per task + SETA's gate), or an upper bound: per-task (oracle task id at evaluation), mtl (all tasks trained jointly; one row) (SETA.md, Baselines). (default: seta)") var method: Method?
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "A named benchmark, e.g. cl:order1.") var benchmark: String?
     @Option(help: "Root of the benchmark data (default $SETA_DATA or ../shared/data).") var dataRoot: String?

@@ -52,8 +52,9 @@ struct Evaluator {
     let model: LanguageModel
     let batchSize: Int
 
-    /// Scores `task` with `strategy` routing each prompt (or the bare model when strategy is nil).
-    func evaluate(_ task: PreparedTask, strategy: ContinualStrategy?, progress: (Int) -> Void) -> TaskEvaluation {
+    /// Scores `task` (number `index` of the stream) with `strategy` routing each prompt (or the bare model when
+    /// strategy is nil). Only an oracle strategy looks at `index`.
+    func evaluate(_ task: PreparedTask, index: Int, strategy: ContinualStrategy?, progress: (Int) -> Void) -> TaskEvaluation {
         // Similar lengths together: less padding.
         let order = task.test.indices.sorted { task.test[$0].promptIds.count < task.test[$1].promptIds.count }
         var predictions = [String](repeating: "", count: task.test.count)
@@ -62,7 +63,7 @@ struct Evaluator {
         for start in stride(from: 0, to: order.count, by: batchSize) {
             let idx = Array(order[start..<min(start + batchSize, order.count)])
             let prompts = idx.map { task.test[$0].promptIds }
-            if let chosen = strategy?.route(prompts: prompts, model: model) {
+            if let chosen = strategy?.route(prompts: prompts, evaluating: index, model: model) {
                 hasRoutes = true
                 for (i, r) in zip(idx, chosen) { routes[i] = r }
             }

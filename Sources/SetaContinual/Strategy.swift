@@ -77,6 +77,11 @@ public protocol ContinualStrategy: AnyObject {
     func endTask(_ t: Int, context: TrainingContext)
     /// Sets the routing for an inference batch of prompts; returns the chosen expert per prompt (nil: no gate).
     func route(prompts: [[Int]], model: LanguageModel) -> [Int]?
+    /// The routing for a batch of task `task`'s test prompts. Task-agnostic methods must not look at the task (the
+    /// default ignores it); only an oracle upper bound (per-task) uses it.
+    func route(prompts: [[Int]], evaluating task: Int, model: LanguageModel) -> [Int]?
+    /// True for a method trained on all tasks at once (mtl): the trainer runs one stage over the mixed tasks.
+    var trainsJointly: Bool { get }
     /// Adapter parameters stored now (experts and gate statistics; training state such as Ω and θ* excluded).
     var storedParameterCount: Int { get }
     /// The same count for independent rank-r_s experts, one per task seen (nil if not comparable).
@@ -87,6 +92,13 @@ public protocol ContinualStrategy: AnyObject {
     var configuration: [String: JSONValue] { get }
     /// Tensors and a JSON manifest that restore the strategy after task t (checkpoint at a task boundary).
     func checkpoint() -> StrategyState
+}
+
+extension ContinualStrategy {
+    public func route(prompts: [[Int]], evaluating task: Int, model: LanguageModel) -> [Int]? {
+        route(prompts: prompts, model: model)
+    }
+    public var trainsJointly: Bool { false }
 }
 
 extension LanguageModel {

@@ -118,11 +118,13 @@ public final class ContinualTrainer {
         var rng: SeededRNG
         var rows: [[Double]] = [], stored: [Int] = [], independent: [Int] = []
         var lastRoutes: [[Int]?] = []
+        // The stages trained in turn: the tasks, or one stage of all tasks mixed for a joint method (mtl).
+        let stages = strategy.trainsJointly ? [Self.joint(tasks)] : tasks
         if let resume {
             precondition(resume.options == options, "resume: the options differ from the run's")
             zeroShot = resume.zeroShot; rows = resume.rows; stored = resume.storedAfterTask
             independent = resume.independentEquivalent; lastRoutes = resume.routes; rng = resume.rng
-            context = TrainingContext(model: model, options: options, tasks: tasks, rng: resume.contextRNG)
+            context = TrainingContext(model: model, options: options, tasks: stages, rng: resume.contextRNG)
             timings = resume.timings
         } else {
             // The base model's zero-shot row, before any adapter exists.
@@ -130,16 +132,16 @@ public final class ContinualTrainer {
             zeroShot = try tasks.enumerated().map { j, task in
                 progress(.zeroShot(task: j, of: tasks.count))
                 if shouldStop() { throw TrainingError.interrupted(completedTasks: 0) }
-                return evaluator.evaluate(task, strategy: nil) { _ in }.score
+                return evaluator.evaluate(task, index: j, strategy: nil) { _ in }.score
             }
             timings["zero_shot_seconds"] = seconds(clock.now - start)
             rng = SeededRNG(seed: options.seed)
             var adapterRNG = rng.fork()
             strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
             onAttached?(strategy)
-            context = TrainingContext(model: model, options: options, tasks: tasks, rng: rng.fork())
+            context = TrainingContext(model: model, options: options, tasks: stages, rng: rng.fork())
         }
-        for (t, task) in tasks.enumerated() where t > (resume?.completedTask ?? -1) {
+        for (t, task) in stages.enumerated() where t > (resume?.completedTask ?? -1) {
             start = clock.now
             strategy.beginTask(t, context: context)
             let optimizer = AdamW(parameters: strategy.trainableParameters,
@@ -149,7 +151,7 @@ public final class ContinualTrainer {
             let steps = epochs.reduce(0) { $0 + $1.count }
             let schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
                                                 totalSteps: steps, decay: options.schedule)
-            progress(.taskStarted(task: t, of: tasks.count, name: task.name, steps: steps))
+            progress(.taskStarted(task: t, of: stages.count, name: task.name, steps: steps))
             var step = 0
             for batch in epochs.joined() {
                 if shouldStop() { throw TrainingError.interrupted(completedTasks: t) }
@@ -175,7 +177,7 @@ public final class ContinualTrainer {
             lastRoutes = []
             for (j, evalTask) in tasks.enumerated() {
                 if shouldStop() { throw TrainingError.interrupted(completedTasks: t) }
-                let result = evaluator.evaluate(evalTask, strategy: strategy) { done in
+                let result = evaluator.evaluate(evalTask, index: j, strategy: strategy) { done in
                     progress(.evaluating(afterTask: t, task: j, done: done, of: evalTask.test.count))
                 }
                 row.append(result.score)
@@ -208,6 +210,13 @@ public final class ContinualTrainer {
         return RunResults(method: strategy.name, model: modelName, seed: options.seed, benchmark: benchmark, tasks: names,
                           accuracy: matrix, params: params, routingAccuracy: routing,
                           sharedUtilisation: strategy.sharedUtilisation, config: config)
+    }
+
+    /// All tasks as one stage: every training example of every task (each task's own seeded subset), shuffled
+    /// together by the trainer's batches. Evaluation still scores each task on its own test set.
+    static func joint(_ tasks: [PreparedTask]) -> PreparedTask {
+        PreparedTask(name: tasks.map(\.name).joined(separator: "+"), kind: tasks[0].kind, train: tasks.flatMap(\.train),
+                     test: [], maxNewTokens: tasks.map(\.maxNewTokens).max() ?? 8)
     }
 }
 

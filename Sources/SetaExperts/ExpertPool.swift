@@ -19,12 +19,15 @@ public final class Routing {
         weights = Array(repeating: (0..<tasks).map { $0 == task ? 1 : 0 }, count: sequences)
     }
 
-    /// Weight of task t for each of `rows` token rows (rows are sequence-major: row r belongs to sequence
-    /// r / (rows / sequences)); nil when task t has weight 0 everywhere.
+    /// Weight of task t for each of `rows` token rows; nil when task t has weight 0 everywhere. One route for
+    /// every sequence (the oracle route while training) fits any forward pass, whatever its number of sequences
+    /// (a batch runs as several length groups); per-sequence weights need rows sequence-major (row r belongs to
+    /// sequence r / (rows / sequences)) and exactly the sequences they were set for.
     func rowWeights(task t: Int, rows: Int) -> [Float]? {
-        guard !weights.isEmpty, rows % weights.count == 0 else { return nil }
+        guard let first = weights.first, weights.contains(where: { t < $0.count && $0[t] != 0 }) else { return nil }
+        if weights.allSatisfy({ $0 == first }) { return [Float](repeating: first[t], count: rows) }
+        precondition(rows % weights.count == 0, "routing: weights for \(weights.count) sequences, forward pass of \(rows) rows")
         let perSequence = rows / weights.count
-        guard weights.contains(where: { t < $0.count && $0[t] != 0 }) else { return nil }
         var out = [Float](repeating: 0, count: rows)
         for (s, w) in weights.enumerated() where t < w.count {
             for r in 0..<perSequence { out[s * perSequence + r] = w[t] }

@@ -11,6 +11,7 @@ import SetaTensor
 
 extension Tiny {
     static let baselines = ["ewc", "inc-lora", "olora", "replay"]
+    static let upperBounds = ["independent", "per-task", "mtl"]
 
     /// A strategy by its `--method` name, sized for the tiny stream (16 training examples per task).
     static func strategy(_ method: String) -> ContinualStrategy {
@@ -21,6 +22,9 @@ extension Tiny {
             o.fisherExamples = 4
             return EWCLoRA(options: o)
         case "inc-lora": return IncLoRA()
+        case "independent": return IndependentExperts()
+        case "per-task": return PerTaskLoRA()
+        case "mtl": return MultiTaskLoRA()
         case "olora": return OLoRA()
         case "replay":
             var o = ReplayLoRA.Options()

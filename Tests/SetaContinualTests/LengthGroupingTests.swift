@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import SetaData
+import SetaExperts
 import SetaModels
 import SetaTensor
 @testable import SetaContinual
@@ -28,15 +29,43 @@ import SetaTensor
         #expect(Batch.lengthGroups(batch, rows: 8).count == 1 && Batch.lengthGroups(batch, rows: 0).count == 1)
     }
 
-    @Test func lossAndGradientDoNotDependOnTheGrouping() throws {
-        let lm = try Tiny.model()
-        let strategy = SeqLoRA()
+    /// A strategy attached to `lm` with its task-0 parameters trainable and every factor non-zero.
+    static func attached(_ method: String, to lm: LanguageModel) -> ContinualStrategy {
         var rng = SeededRNG(seed: 5)
-        strategy.attach(to: lm, taskCount: 1, rng: &rng)
-        // B = 0 at init would leave A without gradient: give B values so both factors are checked.
-        for p in strategy.trainableParameters where p.shape[0] != strategy.options.rank {
-            for i in 0..<p.count { p.data[i] = Float(i % 7) * 0.01 - 0.03 }
+        let strategy: ContinualStrategy
+        switch method {
+        case "seta":
+            var o = SETA.Options()
+            o.lambda = 0
+            let seta = SETA(options: o)
+            seta.attach(to: lm, taskCount: 1, rng: &rng)
+            for pool in seta.pools {                     // task 0's unique expert next to the shared blocks
+                pool.addUniqueExpert(rng: &rng)
+                (pool.sharedParameters + pool.unique[0].parameters).forEach { $0.requiresGrad = true }
+            }
+            strategy = seta
+        case "independent":
+            let independent = IndependentExperts()
+            independent.attach(to: lm, taskCount: 1, rng: &rng)
+            independent.beginTask(0, context: TrainingContext(model: lm, options: TrainingOptions(), tasks: [], rng: rng))
+            strategy = independent
+        default:
+            strategy = SeqLoRA()
+            strategy.attach(to: lm, taskCount: 1, rng: &rng)
         }
+        // B = 0 at init would leave A without gradient: give every factor values so both are checked.
+        for (k, p) in strategy.trainableParameters.enumerated() {
+            for i in 0..<p.count { p.data[i] = Float((i + k) % 7) * 0.01 - 0.03 }
+        }
+        return strategy
+    }
+
+    /// The routed experts (SETA's unique expert, independent experts) must apply in every group too: a route set
+    /// for the batch's 8 sequences once dropped them from groups whose row count it did not divide.
+    @Test(arguments: ["seq-lora", "seta", "independent"])
+    func lossAndGradientDoNotDependOnTheGrouping(method: String) throws {
+        let lm = try Tiny.model()
+        let strategy = Self.attached(method, to: lm)
         let batch = Self.examples(vocab: lm.config.vocabSize)
         func lossAndGradients(rows: Int) -> (Float, [[Float]]) {
             var options = TrainingOptions()
@@ -51,11 +80,11 @@ import SetaTensor
         let (whole, wholeGrads) = lossAndGradients(rows: 8)
         for rows in [1, 2, 3] {
             let (grouped, groupedGrads) = lossAndGradients(rows: rows)
-            #expect(abs(grouped - whole) <= 1e-5 * abs(whole), "rows \(rows): loss \(grouped) vs \(whole)")
+            #expect(abs(grouped - whole) <= 1e-5 * abs(whole), "\(method), rows \(rows): loss \(grouped) vs \(whole)")
             for (g, w) in zip(groupedGrads, wholeGrads) {
                 let scale = w.map(abs).max() ?? 1
                 let worst = zip(g, w).map { abs($0 - $1) }.max() ?? 0
-                #expect(worst <= 1e-4 * scale, "rows \(rows): gradient differs by \(worst) (max |g| \(scale))")
+                #expect(worst <= 1e-4 * scale, "\(method), rows \(rows): gradient differs by \(worst) (max |g| \(scale))")
             }
         }
     }

@@ -42,7 +42,7 @@ import SetaTensor
         return (try Data(contentsOf: url), resumedFrom)
     }
 
-    @Test(arguments: ["seta", "seq-lora"] + Tiny.baselines)
+    @Test(arguments: ["seta", "seq-lora"] + Tiny.baselines + Tiny.upperBounds)
     func resumedRunsMatchAnUninterruptedRunBitForBit(method: String) throws {
         let reference = try Self.results(method, stopAfter: nil).json
         // Polls: 3 zero-shot, then per task 4 steps + 3 evaluations; a run stops at poll n + 1. 2: during
@@ -54,7 +54,8 @@ import SetaTensor
             resumedFrom.append(from)
             #expect(json == reference, "\(method) stopped after \(polls) polls: results.json differs")
         }
-        #expect(resumedFrom == [nil, nil, nil, 0, 0, 1])
+        // mtl trains one stage of 12 steps: every stop above falls before its only checkpoint, so it starts over.
+        #expect(resumedFrom == (method == "mtl" ? Array(repeating: nil, count: 6) : [nil, nil, nil, 0, 0, 1]))
     }
 
     @Test func aHalfWrittenCheckpointLeavesThePreviousOneValid() throws {

@@ -1,0 +1,150 @@
+// Independent experts + gate (SETA.md, "Baselines"): every task gets its own LoRA of rank r_s on each adapted
+// projection (B = 0 when it arrives); earlier experts are frozen; SETA's prototype gate, on the same frozen
+// features, picks one expert per input at inference. Nothing is shared, so experts never forget — errors come only
+// from routing — and storage grows linearly with the tasks: the line SETA's parameter growth is measured against.
+//
+//   y = W x + Σ_t g_t(x) · (α/r) B_t A_t x          L = L_LM(completion tokens), oracle route g = e_t in training
+//
+// Task t, in the order the hooks run:
+//   1. beginTask — add LoRA_t to every projection; it is the only thing that trains;
+//   2. loss      — the LM loss with task t's examples routed to LoRA_t;
+//   3. endTask   — freeze LoRA_t; the gate stores task t's feature mean and its share of the scatter.
+import SetaExperts
+import SetaMetrics
+import SetaModels
+import SetaTensor
+
+public class IndependentExperts: ContinualStrategy {
+    public struct Options: Codable, Equatable, Sendable {
+        /// Each task's expert: rank r_s = 16, α = 32 (scale 2, as SETA's experts), on q_proj and v_proj.
+        public var lora: SeqLoRA.Options = { var o = SeqLoRA.Options(); o.rank = 16; o.alpha = 32; return o }()
+        public var gate = GateOptions()
+        public init() {}
+    }
+
+    public let options: Options
+    public var name: String { "independent" }
+    /// The adapted projections, by Hugging Face module name, with the per-task LoRAs each one carries.
+    public private(set) var projections: [(name: String, linear: Linear, experts: RoutedLoRAs)] = []
+    public let routing = Routing()
+    public private(set) var gate: PrototypeGate!
+    private var embeddings: Tensor!
+
+    public init(options: Options = Options()) { self.options = options }
+
+    // MARK: Hooks
+
+    public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) {
+        embeddings = model.network.embeddings
+        gate = PrototypeGate(dimension: model.config.hiddenSize, options: options.gate)
+        projections = model.network.projections(options.lora.targets).map { name, linear in
+            let experts = RoutedLoRAs(outFeatures: linear.outFeatures, routing: routing)
+            linear.adapter = experts
+            return (name, linear, experts)
+        }
+    }
+
+    public func beginTask(_ t: Int, context: TrainingContext) {
+        precondition(taskCount == t, "\(name): task \(t) begins after \(taskCount) tasks")
+        var rng = context.rng.fork()
+        addTaskExperts(rng: &rng)
+    }
+
+    /// Task t trains its own LoRA only.
+    public var trainableParameters: [Tensor] {
+        projections.compactMap(\.experts.experts.last).flatMap(\.parameters).filter(\.requiresGrad)
+    }
+
+    public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
+        routing.route(allTo: t, tasks: t + 1, sequences: batch.count)                // oracle route while training
+        return context.languageModelLoss(batch)
+    }
+
+    public func endTask(_ t: Int, context: TrainingContext) {
+        projections.forEach { $0.experts.experts[t].parameters.forEach { $0.requiresGrad = false } }
+        gate.addTask(features: context.tasks[t].train.map { PrototypeGate.features(ids: $0.promptIds, embeddings: embeddings) })
+    }
+
+    /// The gate's top-1 (or soft top-k) choice per prompt, task-agnostic.
+    public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? {
+        guard gate.taskCount > 0 else { routing.weights = []; return nil }
+        let features = prompts.map { PrototypeGate.features(ids: $0, embeddings: embeddings) }
+        routing.weights = features.map { gate.weights($0) }
+        return features.map { gate.route($0) }
+    }
+
+    /// Evaluation routes as inference does: the task being evaluated is not looked at.
+    public func route(prompts: [[Int]], evaluating task: Int, model: LanguageModel) -> [Int]? {
+        route(prompts: prompts, model: model)
+    }
+
+    /// Tasks with an expert so far.
+    public var taskCount: Int { projections.first?.experts.experts.count ?? 0 }
+
+    /// A new LoRA (B = 0) on every projection.
+    func addTaskExperts(rng: inout SeededRNG) {
+        for (_, linear, experts) in projections {
+            experts.append(LoRA(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, rank: options.lora.rank,
+                                alpha: options.lora.alpha, rng: &rng))
+        }
+    }
+
+    // MARK: What it stores
+
+    /// Every task's LoRA plus the gate's statistics.
+    public var storedParameterCount: Int {
+        projections.reduce(0) { $0 + $1.experts.experts.reduce(0) { $0 + $1.parameterCount } } + (gate?.storedParameterCount ?? 0)
+    }
+    /// Independent experts are their own reference: one rank-r LoRA per task, plus the gate.
+    public func independentEquivalent(tasksSeen: Int) -> Int? {
+        tasksSeen * projections.reduce(0) { $0 + options.lora.rank * ($1.linear.inFeatures + $1.linear.outFeatures) }
+            + (gate?.storedParameterCount ?? 0)
+    }
+    public var sharedUtilisation: SharedUtilisation? { nil }
+    public var configuration: [String: JSONValue] { recordedConfiguration(method: name, options: options) }
+
+    public func checkpoint() -> StrategyState {
+        var state = StrategyState()
+        for (name, _, experts) in projections {
+            for (t, lora) in experts.experts.enumerated() {
+                state.tensors["\(name).task\(t).lora_A.weight"] = lora.a
+                state.tensors["\(name).task\(t).lora_B.weight"] = lora.b
+            }
+        }
+        let d = gate.dimension
+        state.float64["gate.means"] = ([gate.taskCount, d], gate.means.flatMap { $0 })
+        state.float64["gate.scatter"] = ([d, d], gate.scatter)
+        state.manifest = ["method": .string(name), "config": .object(configuration), "tasks": .number(Double(taskCount)),
+                          "gate_counts": .array(gate.counts.map { .number(Double($0)) })]
+        return state
+    }
+
+    /// Rebuilds the strategy's experts and gate from a checkpoint (after `attach`), every expert frozen.
+    func load(_ state: StrategyState) throws {
+        var rng = SeededRNG(seed: 0)
+        for t in 0..<(try state.manifestValue("tasks", as: Int.self)) {
+            addTaskExperts(rng: &rng)
+            for (name, _, experts) in projections {
+                let lora = experts.experts[t]
+                try state.load("\(name).task\(t).lora_A.weight", into: lora.a)
+                try state.load("\(name).task\(t).lora_B.weight", into: lora.b)
+                lora.parameters.forEach { $0.requiresGrad = false }
+            }
+        }
+        guard let means = state.float64["gate.means"], let scatter = state.float64["gate.scatter"] else {
+            throw CheckpointError.missingTensor(file: "adapters.safetensors", name: "gate.means / gate.scatter")
+        }
+        let d = gate.dimension, tasks = means.shape.first ?? 0
+        gate.restore(means: (0..<tasks).map { Array(means.values[($0 * d)..<(($0 + 1) * d)]) },
+                     counts: try state.manifestValue("gate_counts", as: [Int].self), scatter: scatter.values)
+    }
+
+    /// Rebuilds independent experts from a checkpoint on `model`.
+    public static func restore(_ state: StrategyState, model: LanguageModel) throws -> IndependentExperts {
+        let strategy = IndependentExperts(options: try state.options(Options.self))
+        var rng = SeededRNG(seed: 0)
+        strategy.attach(to: model, taskCount: 0, rng: &rng)
+        try strategy.load(state)
+        return strategy
+    }
+}

@@ -1,0 +1,25 @@
+// PerTask-LoRA — the oracle upper bound (SETA.md, "Baselines"): the experts of independent experts (one LoRA per
+// task, earlier ones frozen), but evaluation is *told* the task: every test prompt of task j uses LoRA_j, so
+// routing never errs. A task not trained yet has no expert: its prompts run on the bare model. What it keeps is
+// exactly IndependentExperts' (the gate included, so `seta predict`, which has no task id, still routes).
+import SetaModels
+import SetaTensor
+
+public final class PerTaskLoRA: IndependentExperts {
+    public override var name: String { "per-task" }
+
+    /// The true task id: all prompts to task j's expert (none before task j is trained). No gate choice to report.
+    public override func route(prompts: [[Int]], evaluating task: Int, model: LanguageModel) -> [Int]? {
+        if task < taskCount { routing.route(allTo: task, tasks: taskCount, sequences: prompts.count) } else { routing.weights = [] }
+        return nil
+    }
+
+    /// Rebuilds per-task LoRA from a checkpoint on `model`.
+    public static func restorePerTask(_ state: StrategyState, model: LanguageModel) throws -> PerTaskLoRA {
+        let strategy = PerTaskLoRA(options: try state.options(Options.self))
+        var rng = SeededRNG(seed: 0)
+        strategy.attach(to: model, taskCount: 0, rng: &rng)
+        try strategy.load(state)
+        return strategy
+    }
+}
