@@ -219,6 +219,7 @@ extension Train {
         ("max-prompt-tokens", .int(\.training.maxPromptTokens)),
         ("targets", .string(\.training.targets, .list)),
         ("seed", .seed(\.training.seed)),
+        ("seeds", .string(\.seeds, .list)),
         ("lambda", .float(\.setaArguments.lambda)),
         ("split-rule", .string(\.setaArguments.splitRule, .choice(["percentile", "dynamic"]))),
         ("fisher-examples", .int(\.setaArguments.fisherExamples)),
@@ -282,6 +283,7 @@ extension Train {
         guard out != nil else { throw ValidationError("Missing expected argument '--out <out>' (or `out:` in the --config file)") }
         guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
         if data != nil && tasks == nil { throw ValidationError("--data needs --tasks a,b,c (the task folders, in order)") }
+        _ = try seedList()
     }
 
     /// RUN/config.yaml: every option's final value, each with where it came from; `seta train --config` reads it back.
@@ -305,7 +307,7 @@ extension Train {
             "batch-size": int(o.batchSize), "rows-per-forward": int(o.rowsPerForward), "eval-batch-size": int(o.evalBatchSize),
             "lr": float(o.learningRate), "max-prompt-tokens": int(o.maxPromptTokens),
             "targets": string(training.targets ?? defaultTargets.map { String($0.rawValue.dropLast(5)) }.joined(separator: ",")),
-            "seed": Node(String(o.seed)), "lambda": float(seta.lambda), "split-rule": string(seta.split.rule.rawValue),
+            "seed": Node(String(o.seed)), "seeds": seeds.map(list), "lambda": float(seta.lambda), "split-rule": string(seta.split.rule.rawValue),
             "fisher-examples": int(seta.fisherExamples), "probe-batches": int(seta.probeBatches), "unique-rank": int(seta.pool.uniqueRank),
             "unique-init": string(seta.uniqueInit.rawValue),
             "export-peer": exportPeer.map(string),

@@ -277,6 +277,8 @@ struct Train: ParsableCommand {
     var exportPeer: String?
     @Flag(help: "Continue the run in --out after its last completed task (same command and options); an empty or new folder starts the run.")
     var resume = false
+    @Option(help: "Several seeds, comma-separated (e.g. 0,1,2): one run per seed, into OUT/seed-S, the options otherwise the same; `seta report OUT` gives mean ± sd. Not with --seed.")
+    var seeds: String?
 
     /// --benchmark, --data and --out may come from --config: checked after merging it (ConfigFile.swift). A file
     /// that does not read or check is not a usage error: run() reports it.
@@ -288,7 +290,28 @@ struct Train: ParsableCommand {
     func run() throws {
         var merged = self, sources: [String: String] = [:]
         try reportingErrors { sources = try merged.mergeConfigFile() }
-        try merged.train(config: merged.resolvedConfigYAML(sources: sources))
+        guard let seeds = try merged.seedList() else { return try merged.train(config: merged.resolvedConfigYAML(sources: sources)) }
+        for seed in seeds {                                      // one run per seed, each a complete run folder
+            var one = merged
+            one.seeds = nil
+            one.training.seed = seed
+            one.out = URL(fileURLWithPath: merged.out!).appendingPathComponent("seed-\(seed)").path
+            var origin = sources
+            origin["seed"] = "--seeds"
+            try one.train(config: one.resolvedConfigYAML(sources: origin))
+        }
+    }
+
+    /// --seeds as numbers (nil without it); an error with --seed, or for a value that is not a seed.
+    func seedList() throws -> [UInt64]? {
+        guard let seeds else { return nil }
+        guard training.seed == nil else { throw ValidationError("give --seed S (one run) or --seeds 0,1,2 (a run per seed), not both") }
+        let list = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = list.compactMap { UInt64($0) }
+        guard !list.isEmpty, values.count == list.count, Set(values).count == values.count else {
+            throw ValidationError("--seeds must be distinct non-negative integers separated by commas, got \(seeds)")
+        }
+        return values
     }
 
     private func train(config: String) throws {
@@ -332,8 +355,8 @@ struct Predict: ParsableCommand {
             let ids = lm.encode(input)
             let expert = strategy.route(prompts: [ids], model: lm)?.first
             var gate: [String: Double] = [:]
-            if let seta = strategy as? SETA {
-                for (t, w) in seta.routing.weights.first?.enumerated() ?? [].enumerated() { gate[description.tasks[t]] = Double(w) }
+            if let gated = strategy as? GatedStrategy {
+                for (t, w) in gated.routing.weights.first?.enumerated() ?? [].enumerated() { gate[description.tasks[t]] = Double(w) }
             }
             let output = lm.greedyBatch([ids], maxNewTokens: maxTokens)[0]
             let text = lm.tokenizer.decode(output).trimmingCharacters(in: .whitespaces)

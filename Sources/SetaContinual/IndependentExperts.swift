@@ -14,7 +14,7 @@ import SetaMetrics
 import SetaModels
 import SetaTensor
 
-public class IndependentExperts: ContinualStrategy {
+public class IndependentExperts: GatedStrategy {
     public struct Options: Codable, Equatable, Sendable {
         /// Each task's expert: rank r_s = 16, α = 32 (scale 2, as SETA's experts), on q_proj and v_proj.
         public var lora: SeqLoRA.Options = { var o = SeqLoRA.Options(); o.rank = 16; o.alpha = 32; return o }()

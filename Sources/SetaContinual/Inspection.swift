@@ -221,6 +221,30 @@ extension RunInspection {
                                           total: strategy.storedParameterCount, independentEquivalent: independent,
                                           trainingState: 0)
             self.notes.append("seq-lora has no gate: every input goes through its one LoRA, trained on every task in turn (no experts, block states or Ω)")
+        case let independent as IndependentExperts:
+            pools = independent.projections.map { name, linear, experts in
+                let (layer, projection) = Self.parse(name)
+                return PoolInspection(name: name, layer: layer, projection: projection, inFeatures: linear.inFeatures,
+                                      outFeatures: linear.outFeatures, sharedRank: experts.experts.reduce(0) { $0 + $1.rank },
+                                      blockCount: 0, blockStates: [], uniqueRanks: experts.experts.map(\.rank), splitBlocks: [],
+                                      storedParameters: experts.experts.reduce(0) { $0 + $1.parameterCount }, omega: nil)
+            }
+            blockStateTotals = []
+            let gateCount = independent.gate.storedParameterCount
+            parameters = StoredParameters(shared: 0, unique: strategy.storedParameterCount - gateCount, gate: gateCount,
+                                          total: strategy.storedParameterCount, independentEquivalent: independent.independentEquivalent(tasksSeen: independent.taskCount),
+                                          trainingState: 0)
+            gate = GateSummary(kind: "prototype (LDA on mean-pooled frozen input embeddings of the prompt)",
+                               dimension: independent.gate.dimension, experts: independent.gate.taskCount,
+                               examplesPerTask: independent.gate.counts, shrinkage: independent.gate.options.shrinkage,
+                               topK: independent.gate.options.topK, storedParameters: gateCount)
+            if let testPrompts {
+                routing = Self.routingMatrix(strategy: independent, model: model, tasks: description.tasks,
+                                             experts: Array(description.tasks.prefix(independent.gate.taskCount)),
+                                             prompts: testPrompts, recorded: recordedRoutingAccuracy)
+            }
+            self.notes.append("\(strategy.name): one LoRA per task (rank: the sum over tasks), nothing shared; no block states or Ω"
+                              + (strategy is PerTaskLoRA ? "; evaluation used the true task id, the routing matrix shows the gate kept for predict" : ""))
         default:
             pools = []; blockStateTotals = []
             parameters = StoredParameters(shared: 0, unique: 0, gate: 0, total: strategy.storedParameterCount,

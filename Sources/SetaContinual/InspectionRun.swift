@@ -70,21 +70,22 @@ extension RunInspection {
         }
         let results = try? RunResults.read(from: run.appendingPathComponent("results.json"))
         var notes: [String] = []
-        if last + 1 < description.tasks.count {
+        if last + 1 < description.tasks.count && !strategy.trainsJointly {
             notes.append("the run stopped or is still training: its last checkpoint is after task \(last + 1) of \(description.tasks.count)")
         }
         var prompts: InspectionPrompts?
-        if let seta = strategy as? SETA {
+        if let gated = strategy as? GatedStrategy {
             if !options.routing {
                 notes.append("routing matrix skipped (--no-routing)")
             } else {
-                do { prompts = try testPrompts(description: description, results: results, gateCounts: seta.gate.counts,
+                do { prompts = try testPrompts(description: description, results: results, gateCounts: gated.gate.counts,
                                                model: model, options: options) } catch {
                     notes.append("routing matrix not computed: \(error)")
                 }
             }
         }
-        return RunInspection(strategy: strategy, description: description, tasksCompleted: last + 1, model: model,
+        return RunInspection(strategy: strategy, description: description,
+                             tasksCompleted: strategy.trainsJointly ? description.tasks.count : last + 1, model: model,
                              testPrompts: prompts, recordedRoutingAccuracy: results?.routingAccuracy, notes: notes)
     }
 

@@ -18,7 +18,7 @@ import SetaMetrics
 import SetaModels
 import SetaTensor
 
-public final class SETA: ContinualStrategy {
+public final class SETA: GatedStrategy {
     public struct Options: Codable, Equatable, Sendable {
         public var targets: [TargetProjection] = [.q, .v]
         public var pool = ExpertPool.Shape()             // r_s = 16 in K = 8 blocks of k = 2, r_u = 4, scale 2

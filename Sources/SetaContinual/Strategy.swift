@@ -94,6 +94,13 @@ public protocol ContinualStrategy: AnyObject {
     func checkpoint() -> StrategyState
 }
 
+/// A strategy with a gate over per-task experts (seta, independent, per-task): `routing` holds the gate's weights
+/// of the prompts last routed.
+public protocol GatedStrategy: ContinualStrategy {
+    var routing: Routing { get }
+    var gate: PrototypeGate! { get }
+}
+
 extension ContinualStrategy {
     public func route(prompts: [[Int]], evaluating task: Int, model: LanguageModel) -> [Int]? {
         route(prompts: prompts, model: model)

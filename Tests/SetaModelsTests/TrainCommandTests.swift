@@ -60,6 +60,31 @@ struct TrainCommandTests {
         #expect(!otherMethod.stderr.contains("Fatal error") && !otherOptions.stderr.contains("Fatal error"))
     }
 
+    @Test func seedsRunOneFolderPerSeedAndReportGroupsThem() throws {
+        let out = scratch()
+        let args = ["train", "--model", tiny, "--method", "seq-lora", "--out", out, "--data", tasks,
+                    "--tasks", "tiny_jsonl_cls,tiny_topic", "--train-per-task", "8", "--test-per-task", "4",
+                    "--epochs", "1", "--batch-size", "4"]
+        let train = try runSeta(args + ["--seeds", "0,3"])
+        #expect(train.status == 0, "stderr: \(train.stderr)")
+        for seed in [0, 3] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(out)/seed-\(seed)/results.json"))
+            let results = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(results["seed"] as? Int == seed)
+            let config = try String(contentsOfFile: "\(out)/seed-\(seed)/config.yaml", encoding: .utf8)
+            #expect(config.contains("seed: \(seed)") && config.contains("# --seeds"), "\(config)")
+        }
+        let report = try runSeta(["report", out, "--json"])
+        #expect(report.status == 0, "stderr: \(report.stderr)")
+        let groups = try #require((try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])?["groups"] as? [[String: Any]])
+        #expect(groups.count == 1 && (groups[0]["seeds"] as? [Int]) == [0, 3], "\(report.stdout)")
+        // --seed with --seeds, and seeds that are not seeds: usage errors, nothing written.
+        for extra in [["--seeds", "0,1", "--seed", "2"], ["--seeds", "0,x"], ["--seeds", "1,1"]] {
+            let bad = try runSeta(args.map { $0 == out ? scratch() : $0 } + extra)
+            #expect(bad.status != 0 && bad.stderr.contains("seed"), "\(extra): \(bad.stderr)")
+        }
+    }
+
     @Test(arguments: [
         (["--tasks", "tiny_jsonl_cls,no_such_task"], "no_such_task"),
         (["--tasks", "tiny_jsonl_cls,tiny_jsonl_cls"], "tiny_jsonl_cls"),
