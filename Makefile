@@ -8,7 +8,7 @@ SETA_CACHE   ?= $(HOME)/.cache/seta
 export SETA_CACHE
 RELEASE_BIN  := .build/release
 
-.PHONY: run test deps model model-for-tests build microbench clean
+.PHONY: run test deps model model-for-tests build microbench bench-cl bench-long clean
 
 ## Main job on the embedded default (SmolLM2-135M-Instruct): SETA vs SeqLoRA on the built-in 4-task stream.
 run: deps build model
@@ -37,6 +37,13 @@ model-for-tests:
 
 microbench:
 	$(SWIFT) run -c release seta-microbench
+
+## The method comparison on real data (hours; resumable; results to benchmarks/results, table to BENCHMARKS.md).
+bench-cl: deps build model
+	bash benchmarks/bench.sh cl
+
+bench-long: deps build model
+	bash benchmarks/bench.sh long
 
 clean:
 	rm -rf .build
