@@ -204,6 +204,7 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
     }
     let trainer = ContinualTrainer(model: lm, strategy: strategy, tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
+    trainer.zeroShotCache = ZeroShotStore.cache(for: lm)
     let export = try exportPeer.map { try PeerExport(folder: $0, trainer: trainer) }
     Interruption.install()
     trainer.shouldStop = { Interruption.isRequested }

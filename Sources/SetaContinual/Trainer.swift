@@ -54,6 +54,17 @@ public struct ResumePoint: Codable, Equatable, Sendable {
     public var timings: [String: Double]
 }
 
+/// A store for zero-shot rows, keyed by `ContinualTrainer.zeroShotKey` (the CLI keeps them under $SETA_CACHE).
+public struct ZeroShotCache {
+    /// Identifies the model's weights (e.g. its file path, size and modification time).
+    public var modelIdentity: String
+    public var load: (String) -> [Double]?
+    public var save: (String, [Double]) -> Void
+    public init(modelIdentity: String, load: @escaping (String) -> [Double]?, save: @escaping (String, [Double]) -> Void) {
+        self.modelIdentity = modelIdentity; self.load = load; self.save = save
+    }
+}
+
 public enum TrainingError: Error, LocalizedError, Equatable {
     /// Stopped on request (Ctrl-C) after `completedTasks` tasks (their checkpoints are written).
     case interrupted(completedTasks: Int)
@@ -77,6 +88,10 @@ public final class ContinualTrainer {
     public var onAttached: ((ContinualStrategy) -> Void)?
     public var onBatch: ((Int, Int, [PreparedExample]) -> Void)?
     public var onStep: ((Int, Int, Float) -> Void)?
+    /// Remembers the base model's zero-shot row between runs. The row is a pure function of `zeroShotKey` (the
+    /// model, every test prompt's ids and references, the decoding limits), so a hit is the row a fresh evaluation
+    /// would give; nil: always evaluate.
+    public var zeroShotCache: ZeroShotCache?
     /// Polled between steps and evaluation batches; true stops the run with `TrainingError.interrupted` (the
     /// checkpoints of completed tasks stay; `run(resume:)` continues from the last one).
     public var shouldStop: () -> Bool = { false }
@@ -129,10 +144,16 @@ public final class ContinualTrainer {
         } else {
             // The base model's zero-shot row, before any adapter exists.
             model.network.detachAdapters()
-            zeroShot = try tasks.enumerated().map { j, task in
-                progress(.zeroShot(task: j, of: tasks.count))
-                if shouldStop() { throw TrainingError.interrupted(completedTasks: 0) }
-                return evaluator.evaluate(task, index: j, strategy: nil) { _ in }.score
+            let key = zeroShotCache.map { zeroShotKey(model: $0.modelIdentity) }
+            if let key, let row = zeroShotCache?.load(key), row.count == tasks.count {
+                zeroShot = row
+            } else {
+                zeroShot = try tasks.enumerated().map { j, task in
+                    progress(.zeroShot(task: j, of: tasks.count))
+                    if shouldStop() { throw TrainingError.interrupted(completedTasks: 0) }
+                    return evaluator.evaluate(task, index: j, strategy: nil) { _ in }.score
+                }
+                if let key { zeroShotCache?.save(key, zeroShot) }
             }
             timings["zero_shot_seconds"] = seconds(clock.now - start)
             rng = SeededRNG(seed: options.seed)
@@ -210,6 +231,17 @@ public final class ContinualTrainer {
         return RunResults(method: strategy.name, model: modelName, seed: options.seed, benchmark: benchmark, tasks: names,
                           accuracy: matrix, params: params, routingAccuracy: routing,
                           sharedUtilisation: strategy.sharedUtilisation, config: config)
+    }
+
+    /// What the zero-shot row depends on, hashed: the model, the evaluation batch size, and per task its kind,
+    /// decoding limit, and every test prompt's ids and references.
+    func zeroShotKey(model identity: String) -> String {
+        var text = "zero-shot v1|\(identity)|\(options.evalBatchSize)"
+        for task in tasks {
+            text += "|\(task.kind.rawValue):\(task.maxNewTokens)"
+            for e in task.test { text += ";" + e.promptIds.map(String.init).joined(separator: ",") + "=" + e.example.references.joined(separator: "\u{1}") }
+        }
+        return String(format: "%016llx-%08x", text.hashValueStable, text.utf8.count)
     }
 
     /// All tasks as one stage: every training example of every task (each task's own seeded subset), shuffled

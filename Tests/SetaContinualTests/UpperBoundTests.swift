@@ -83,3 +83,30 @@ import SetaTensor
         #expect(restored.name == "mtl" && restored.trainsJointly)
     }
 }
+
+@Suite struct ZeroShotCacheTests {
+    /// The zero-shot row comes from the cache on a second run of the same model and test prompts (no zero-shot
+    /// evaluation happens), the results are identical, and other test prompts miss.
+    @Test func aSecondRunReusesTheRowAndOtherPromptsMiss() throws {
+        final class Memory { var rows: [String: [Double]] = [:]; var loads = 0 }
+        let memory = Memory()
+        let cache = ZeroShotCache(modelIdentity: "tiny", load: { memory.loads += 1; return memory.rows[$0] },
+                                  save: { memory.rows[$0] = $1 })
+        func run(testPerTask: Int?) throws -> (RunResults, zeroShotEvents: Int) {
+            var options = Tiny.options()
+            options.testPerTask = testPerTask
+            let trainer = ContinualTrainer(model: try Tiny.model(), strategy: SeqLoRA(), tasks: Tiny.tasks(count: 2),
+                                           options: options, modelName: "tiny", benchmark: nil)
+            trainer.zeroShotCache = cache
+            var events = 0
+            let results = try trainer.run { if case .zeroShot = $0 { events += 1 } }
+            return (results, events)
+        }
+        let (first, firstEvents) = try run(testPerTask: nil)
+        let (second, secondEvents) = try run(testPerTask: nil)
+        #expect(firstEvents == 2 && secondEvents == 0 && memory.rows.count == 1)
+        #expect(second.zeroShot == first.zeroShot && second.matrix == first.matrix)
+        let (_, otherEvents) = try run(testPerTask: 3)                                  // other prompts: a miss
+        #expect(otherEvents == 2 && memory.rows.count == 2)
+    }
+}
