@@ -30,7 +30,7 @@ public class IndependentExperts: GatedStrategy {
     public private(set) var gate: PrototypeGate!
     private var embeddings: Tensor!
 
-    public init(options: Options = Options()) { self.options = options }
+    public required init(options: Options = Options()) { self.options = options }
 
     // MARK: Hooks
 
@@ -62,15 +62,12 @@ public class IndependentExperts: GatedStrategy {
 
     public func endTask(_ t: Int, context: TrainingContext) {
         projections.forEach { $0.experts.experts[t].parameters.forEach { $0.requiresGrad = false } }
-        gate.addTask(features: context.tasks[t].train.map { PrototypeGate.features(ids: $0.promptIds, embeddings: embeddings) })
+        gate.addTask(prompts: context.tasks[t].train.map(\.promptIds), embeddings: embeddings)
     }
 
     /// The gate's top-1 (or soft top-k) choice per prompt, task-agnostic.
     public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? {
-        guard gate.taskCount > 0 else { routing.weights = []; return nil }
-        let features = prompts.map { PrototypeGate.features(ids: $0, embeddings: embeddings) }
-        routing.weights = features.map { gate.weights($0) }
-        return features.map { gate.route($0) }
+        gate.route(prompts: prompts, embeddings: embeddings, into: routing)
     }
 
     /// Evaluation routes as inference does: the task being evaluated is not looked at.
@@ -139,9 +136,9 @@ public class IndependentExperts: GatedStrategy {
                      counts: try state.manifestValue("gate_counts", as: [Int].self), scatter: scatter.values)
     }
 
-    /// Rebuilds independent experts from a checkpoint on `model`.
-    public static func restore(_ state: StrategyState, model: LanguageModel) throws -> IndependentExperts {
-        let strategy = IndependentExperts(options: try state.options(Options.self))
+    /// Rebuilds the strategy (independent experts, or a subclass) from a checkpoint on `model`.
+    public static func restore(_ state: StrategyState, model: LanguageModel) throws -> Self {
+        let strategy = Self(options: try state.options(Options.self))
         var rng = SeededRNG(seed: 0)
         strategy.attach(to: model, taskCount: 0, rng: &rng)
         try strategy.load(state)

@@ -13,13 +13,4 @@ public final class PerTaskLoRA: IndependentExperts {
         if task < taskCount { routing.route(allTo: task, tasks: taskCount, sequences: prompts.count) } else { routing.weights = [] }
         return nil
     }
-
-    /// Rebuilds per-task LoRA from a checkpoint on `model`.
-    public static func restorePerTask(_ state: StrategyState, model: LanguageModel) throws -> PerTaskLoRA {
-        let strategy = PerTaskLoRA(options: try state.options(Options.self))
-        var rng = SeededRNG(seed: 0)
-        strategy.attach(to: model, taskCount: 0, rng: &rng)
-        try strategy.load(state)
-        return strategy
-    }
 }

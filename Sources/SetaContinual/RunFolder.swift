@@ -75,7 +75,7 @@ public enum RunFolder {
         case "olora": return try OLoRA.restore(state, model: model)
         case "replay": return try ReplayLoRA.restore(state, model: model)
         case "independent": return try IndependentExperts.restore(state, model: model)
-        case "per-task": return try PerTaskLoRA.restorePerTask(state, model: model)
+        case "per-task": return try PerTaskLoRA.restore(state, model: model)
         case "mtl": return try MultiTaskLoRA.restore(state, model: model)
         default: throw CheckpointError.invalid(file: run.appendingPathComponent("run.json").path, detail: "unknown method \(description.method)")
         }

@@ -141,14 +141,11 @@ public final class SETA: GatedStrategy {
         }
         updateShares.append(sharedUpdateShare(task: t))
         for tensor in pools.flatMap({ $0.sharedParameters + $0.unique.flatMap(\.parameters) }) { tensor.requiresGrad = false }
-        gate.addTask(features: context.tasks[t].train.map { PrototypeGate.features(ids: $0.promptIds, embeddings: embeddings) })
+        gate.addTask(prompts: context.tasks[t].train.map(\.promptIds), embeddings: embeddings)
     }
 
     public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? {
-        guard gate.taskCount > 0 else { routing.weights = []; return nil }
-        let features = prompts.map { PrototypeGate.features(ids: $0, embeddings: embeddings) }
-        routing.weights = features.map { gate.weights($0) }
-        return features.map { gate.route($0) }
+        gate.route(prompts: prompts, embeddings: embeddings, into: routing)
     }
 
     // MARK: Steps of the lifecycle

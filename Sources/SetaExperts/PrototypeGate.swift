@@ -138,3 +138,19 @@ struct Cholesky {
         return y
     }
 }
+
+extension PrototypeGate {
+    /// Adds a task from its training prompts (token ids), through their frozen features.
+    public func addTask(prompts: [[Int]], embeddings: Tensor) {
+        addTask(features: prompts.map { Self.features(ids: $0, embeddings: embeddings) })
+    }
+
+    /// Sets `routing`'s weights for `prompts` from their frozen features and returns each prompt's top-1 expert;
+    /// nil (and no weights: the shared expert alone) before the first task.
+    public func route(prompts: [[Int]], embeddings: Tensor, into routing: Routing) -> [Int]? {
+        guard taskCount > 0 else { routing.weights = []; return nil }
+        let features = prompts.map { Self.features(ids: $0, embeddings: embeddings) }
+        routing.weights = features.map { weights($0) }
+        return features.map { route($0) }
+    }
+}
