@@ -93,8 +93,7 @@ public struct PEFTAdapter {
                 tensors[Self.keyPrefix + m.name + ".lora_B.weight"] = m.b
             }
             try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: target.appendingPathComponent(Self.weightsFile))
-            let json = try JSONSerialization.data(withJSONObject: configObject, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            try writeAtomically(json, to: target.appendingPathComponent(Self.configFile))
+            try writeAtomically(Data(configJSON.utf8), to: target.appendingPathComponent(Self.configFile))
             if !exists {
                 do { try files.moveItem(at: target, to: folder) } catch {
                     throw CheckpointError.unwritable(file: folder.path, detail: "cannot move the new folder into place (\(error.localizedDescription))")
@@ -106,23 +105,48 @@ public struct PEFTAdapter {
         }
     }
 
-    /// adapter_config.json as PEFT 0.21.2 writes it for a plain LoRA (every field, defaults for those we do not use).
-    var configObject: [String: Any] {
-        let null = NSNull()
-        let alphaValue: Any = alpha == alpha.rounded() && abs(alpha) < 1e15 ? Int(alpha) : alpha
+    /// A value of adapter_config.json.
+    enum ConfigValue {
+        case null, bool(Bool), int(Int), number(Double), string(String), strings([String]), emptyObject
+    }
+
+    /// adapter_config.json's fields as PEFT 0.21.2 writes them for a plain LoRA (every field; defaults for those unused).
+    var configFields: [(key: String, value: ConfigValue)] {
+        let alphaValue: ConfigValue = alpha == alpha.rounded() && abs(alpha) < 1e15 ? .int(Int(alpha)) : .number(alpha)
         return [
-            "alora_invocation_tokens": null, "alpha_pattern": [String: Any](), "arrow_config": null, "auto_mapping": null,
-            "base_model_name_or_path": baseModel ?? null, "bias": "none", "corda_config": null,
-            "ensure_weight_tying": false, "eva_config": null, "exclude_modules": null, "fan_in_fan_out": false,
-            "inference_mode": true, "init_lora_weights": true, "kasa_config": null, "layer_replication": null,
-            "layers_pattern": null, "layers_to_transform": null, "loftq_config": [String: Any](), "lora_alpha": alphaValue,
-            "lora_bias": false, "lora_dropout": 0.0, "lora_ga_config": null, "megatron_config": null,
-            "megatron_core": "megatron.core", "modules_to_save": null, "monteclora_config": null, "peft_type": "LORA",
-            "peft_version": "0.21.2", "qalora_group_size": 16, "r": rank, "rank_pattern": [String: Any](), "revision": null,
-            "target_modules": targetModules, "target_parameters": null, "task_type": "CAUSAL_LM",
-            "trainable_token_indices": null, "use_bdlora": null, "use_dora": false, "use_qalora": false,
-            "use_rslora": false, "velora_config": null,
+            ("alora_invocation_tokens", .null), ("alpha_pattern", .emptyObject), ("arrow_config", .null), ("auto_mapping", .null),
+            ("base_model_name_or_path", baseModel.map { .string($0) } ?? .null), ("bias", .string("none")), ("corda_config", .null),
+            ("ensure_weight_tying", .bool(false)), ("eva_config", .null), ("exclude_modules", .null), ("fan_in_fan_out", .bool(false)),
+            ("inference_mode", .bool(true)), ("init_lora_weights", .bool(true)), ("kasa_config", .null), ("layer_replication", .null),
+            ("layers_pattern", .null), ("layers_to_transform", .null), ("loftq_config", .emptyObject), ("lora_alpha", alphaValue),
+            ("lora_bias", .bool(false)), ("lora_dropout", .number(0)), ("lora_ga_config", .null), ("megatron_config", .null),
+            ("megatron_core", .string("megatron.core")), ("modules_to_save", .null), ("monteclora_config", .null),
+            ("peft_type", .string("LORA")), ("peft_version", .string("0.21.2")), ("qalora_group_size", .int(16)), ("r", .int(rank)),
+            ("rank_pattern", .emptyObject), ("revision", .null), ("target_modules", .strings(targetModules)),
+            ("target_parameters", .null), ("task_type", .string("CAUSAL_LM")), ("trainable_token_indices", .null),
+            ("use_bdlora", .null), ("use_dora", .bool(false)), ("use_qalora", .bool(false)), ("use_rslora", .bool(false)),
+            ("velora_config", .null),
         ]
+    }
+
+    /// The config as Python's `json.dumps(config, indent=2, sort_keys=True)` prints it (PEFT's save_pretrained).
+    var configJSON: String {
+        func quoted(_ s: String) -> String {
+            let data = try? JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+            return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+        }
+        func render(_ v: ConfigValue) -> String {
+            switch v {
+            case .null: return "null"
+            case let .bool(b): return b ? "true" : "false"
+            case let .int(i): return "\(i)"
+            case let .number(x): return "\(x)"                                   // shortest repr, 0.0 as "0.0" like Python
+            case let .string(s): return quoted(s)
+            case let .strings(list): return list.isEmpty ? "[]" : "[\n" + list.map { "    " + quoted($0) }.joined(separator: ",\n") + "\n  ]"
+            case .emptyObject: return "{}"
+            }
+        }
+        return "{\n" + configFields.sorted { $0.key < $1.key }.map { "  \(quoted($0.key)): \(render($0.value))" }.joined(separator: ",\n") + "\n}"
     }
 
     // MARK: Reading
