@@ -17,10 +17,11 @@ struct Export: ParsableCommand {
         pieces are stacked along the rank axis, so r is their total rank and lora_alpha = scale · r.
 
         Examples:
-          seta export --run runs/demo/seta --task kind --peft exports/seta-kind
-          seta export --run runs/cl1-seta --task dbpedia --peft exports/dbpedia-after-1 --after-task 0
-        Then in Python:
-          PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(BASE), "exports/seta-kind")
+          seta export --run runs/demo/seta --task kind --peft exports/kind
+          seta export --run runs/cl1-seta --task dbpedia --after-task 0 --peft out/db0
+          seta logits --model default --peft exports/kind --ids 1,2,3 --json
+        and in Python (peft):
+          model = PeftModel.from_pretrained(base_model, "exports/kind")
         """)
     @Option(name: .customLong("run"), help: "A run folder written by `seta train` or `seta demo`.") var runFolder: String
     @Option(help: "The task whose adapter to export (a name from the run's task list).") var task: String
@@ -44,7 +45,7 @@ struct Export: ParsableCommand {
             try adapter.write(to: folder)
             print("wrote \(folder.appendingPathComponent(PEFTAdapter.configFile).path) and \(PEFTAdapter.weightsFile): "
                   + "task \(task) of \(runFolder) (\(restored.description.method), checkpoint task-\(restored.completedTask)), "
-                  + "LoRA r=\(adapter.rank) lora_alpha=\(adapter.alpha) on \(adapter.modules.count) modules "
+                  + "LoRA r=\(adapter.rank) lora_alpha=\(String(format: "%g", adapter.alpha)) on \(adapter.modules.count) modules "
                   + "(\(adapter.targetModules.joined(separator: ", ")))")
         }
     }

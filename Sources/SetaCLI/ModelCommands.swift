@@ -76,12 +76,13 @@ struct Logits: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Next-token logits of a prompt.",
         discussion: """
-        Prints the ids, the argmax at every position and the full logits of the last position. With --peft DIR the
-        model carries that PEFT LoRA adapter; with --run RUN it carries the run's adapters (last checkpoint), routed by
-        the gate or, with --task NAME, to that task's expert (what `seta export --task NAME` writes).
+        Prints the ids, the argmax at every position and the full logits of the last position. With --peft DIR the \
+        model carries that PEFT LoRA adapter; with --run RUN it carries the run's adapters (last checkpoint), routed \
+        by the gate or, with --task NAME, to that task's expert (what `seta export --task NAME` writes).
+
         Examples:
           seta logits --model default --prompt "The capital of France is" --json
-          seta logits --model default --peft exports/seta-kind --ids 1,2,3 --json
+          seta logits --model default --peft exports/kind --ids 1,2,3 --json
           seta logits --run runs/demo/seta --task kind --ids 1,2,3 --json
         """)
     @OptionGroup var modelOptions: ModelOptions
