@@ -54,11 +54,13 @@ public struct PEFTAdapter {
     /// A LoRA made of several low-rank terms per module, all with the same `scale`: Σ_i s · B_i A_i = s · [B_1 … B_n] [A_1; …; A_n].
     /// Per module the parts are stacked along the rank axis (A: rows, B: columns); modules of a lower total rank are
     /// padded with zero rows and columns (which add nothing) so that one r serves all, and lora_alpha = scale · r.
+    /// The factors are copies: the adapter does not change when the parts train on.
     public init(scale: Float, stacking parts: [(name: String, a: [Tensor], b: [Tensor])], baseModel: String? = nil) {
         let ranks = parts.map { $0.a.reduce(0) { $0 + $1.size(0) } }
         let r = ranks.max() ?? 0
         precondition(r > 0, "a PEFT adapter needs at least one module of rank > 0")
         let modules = zip(parts, ranks).map { part, rank in
+            precondition(!part.a.isEmpty && part.a.count == part.b.count, "module \(part.name): \(part.a.count) A and \(part.b.count) B parts")
             var a = part.a.map { $0.detached() }, b = part.b.map { $0.detached() }
             if rank < r {                                                           // zero padding up to r
                 a.append(Tensor(zeros: [r - rank, a[0].size(1)]))                   // (r − rank, in)

@@ -52,6 +52,23 @@ enum PEFTFixture {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["adapter_config.json", "adapter_model.safetensors"])
     }
 
+    @Test func stackingSumsThePartsAndPadsLowerRanksWithZeros() throws {
+        let a1 = PEFTFixture.random([2, 6], seed: 1), a2 = PEFTFixture.random([3, 6], seed: 2), a3 = PEFTFixture.random([1, 6], seed: 3)
+        let b1 = PEFTFixture.random([4, 2], seed: 4), b2 = PEFTFixture.random([4, 3], seed: 5), b3 = PEFTFixture.random([4, 1], seed: 6)
+        let adapter = PEFTAdapter(scale: 1.5, stacking: [("m.two_parts", [a1, a2], [b1, b2]), ("m.one_part", [a3], [b3])])
+        #expect(adapter.rank == 5 && adapter.alpha == 7.5 && adapter.targetModules == ["one_part", "two_parts"])
+        #expect(adapter.modules[1].a.shape == [5, 6] && adapter.modules[1].b.shape == [4, 5])
+        #expect(Array(adapter.modules[1].a.values[6...]).allSatisfy { $0 == 0 })      // rows 1…4: padding
+        let x = PEFTFixture.random([3, 6], seed: 7)                                    // (N, in)
+        func delta(_ a: Tensor, _ b: Tensor) -> [Float] { LoRA(a: a, b: b, scale: 1.5).delta(x).values }
+        let sum = zip(delta(a1, b1), delta(a2, b2)).map { $0 + $1 }
+        for (expected, module) in [(sum, adapter.modules[0]), (delta(a3, b3), adapter.modules[1])] {
+            #expect(zip(expected, delta(module.a, module.b)).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(module.name)")
+        }
+        a1.data[0] += 1                                                                // the adapter holds copies
+        #expect(adapter.modules[0].a.data[0] != a1.data[0])
+    }
+
     @Test func filesAreLaidOutAsPEFTSavesThem() throws {
         let folder = PEFTFixture.scratch()
         defer { try? FileManager.default.removeItem(at: folder) }
