@@ -88,7 +88,7 @@ let package = Package(
         ),
         .testTarget(name: "SetaDataTests", dependencies: ["SetaData", "SetaFuzzing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SetaMetricsTests", dependencies: ["SetaMetrics"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SetaContinualTests", dependencies: ["SetaContinual"]),
+        .testTarget(name: "SetaContinualTests", dependencies: ["SetaContinual", "SetaFuzzing"]),
         .testTarget(
             name: "SetaModelsTests",
             dependencies: ["SetaModels", "SetaFuzzing"],

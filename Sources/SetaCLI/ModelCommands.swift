@@ -1,6 +1,8 @@
 // seta model | tokenize | logits | generate
 import ArgumentParser
 import Foundation
+import SetaContinual
+import SetaExperts
 import SetaModels
 import SetaTokenizers
 
@@ -74,17 +76,36 @@ struct Logits: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Next-token logits of a prompt.",
         discussion: """
-        Prints the ids, the argmax at every position and the full logits of the last position.
-        Example: seta logits --model default --prompt "The capital of France is" --json
+        Prints the ids, the argmax at every position and the full logits of the last position. With --peft DIR the \
+        model carries that PEFT LoRA adapter; with --run RUN it carries the run's adapters (last checkpoint), routed \
+        by the gate or, with --task NAME, to that task's expert (what `seta export --task NAME` writes).
+
+        Examples:
+          seta logits --model default --prompt "The capital of France is" --json
+          seta logits --model default --peft exports/kind --ids 1,2,3 --json
+          seta logits --run runs/demo/seta --task kind --ids 1,2,3 --json
         """)
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var promptOptions: PromptOptions
+    @Option(help: ArgumentHelp("A PEFT LoRA adapter folder to apply (adapter_config.json + adapter_model.safetensors).", valueName: "dir"))
+    var peft: String?
+    @Option(name: .customLong("run"), help: "A trained run whose adapters to apply (its model unless --model is given).") var runFolder: String?
+    @Option(help: "With --run: route to this task's expert instead of the gate's choice.") var task: String?
     @Flag(help: "Print {\"ids\", \"argmax\", \"last\"} as JSON.") var json = false
 
     func run() throws {
         try reportingErrors {
-            let lm = try modelOptions.load(quiet: json)
+            guard task == nil || runFolder != nil else { throw ValidationError("--task needs --run") }
+            guard peft == nil || runFolder == nil else { throw ValidationError("give --peft or --run, not both") }
+            let restored = try runFolder.map { try RestoredRun(run: $0, afterTask: nil, model: modelOptions.modelArgument) }
+            let lm = try restored?.model ?? modelOptions.load(quiet: json)
+            if let peft { try PEFTAdapter.read(from: URL(fileURLWithPath: peft)).attach(to: lm.network) }
             let ids = try promptOptions.tokenIds(lm)
+            if let restored {
+                if let task { restored.routeOracle(to: try restored.trainedTask(named: task), sequences: 1) } else {
+                    _ = restored.strategy.route(prompts: [ids], model: lm)
+                }
+            }
             let logits = try lm.logits(ids: ids)                       // (T, V)
             let v = lm.config.vocabSize
             let argmax = (0..<ids.count).map { t -> Int in

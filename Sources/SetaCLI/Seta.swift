@@ -17,7 +17,7 @@ struct Seta: ParsableCommand {
           seta generate --model default --prompt "The capital of France is"
           seta tokenize --model default --text "Hello world" --json
         """,
-        subcommands: [Demo.self, Train.self, Predict.self, Bench.self, Inspect.self, Report.self, ModelCommand.self, Tokenize.self, Logits.self, Generate.self])
+        subcommands: [Demo.self, Train.self, Predict.self, Bench.self, Inspect.self, Export.self, Report.self, ModelCommand.self, Tokenize.self, Logits.self, Generate.self])
 }
 
 /// `--model`, shared by every command that runs a model.

@@ -64,7 +64,8 @@ public enum RunFolder {
         return (try restoreStrategy(checkpoint: last, run: run, description: description, model: model), point)
     }
 
-    static func restoreStrategy(checkpoint: URL, run: URL, description: RunDescription,
+    /// The strategy stored in `checkpoint` (a RUN/checkpoints/task-k folder), restored on `model`.
+    public static func restoreStrategy(checkpoint: URL, run: URL, description: RunDescription,
                                 model: LanguageModel) throws -> ContinualStrategy {
         let state = try CheckpointWriter.read(checkpoint)
         switch description.method {

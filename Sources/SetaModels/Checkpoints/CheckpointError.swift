@@ -21,6 +21,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case badJSON(file: String, detail: String)
     /// Any other structural inconsistency (bad value type, offsets out of range, impossible dimensions…).
     case invalid(file: String, detail: String)
+    /// A file or folder cannot be written (no permission, not a folder, disk full…).
+    case unwritable(file: String, detail: String)
     /// An external tool (python3, pip, unzip) failed while fetching a model.
     case toolFailed(command: String, detail: String)
 
@@ -44,6 +46,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(file) has a malformed JSON header: \(detail)"
         case let .invalid(file, detail):
             return "\(file) is invalid: \(detail)"
+        case let .unwritable(file, detail):
+            return "cannot write \(file): \(detail)"
         case let .toolFailed(command, detail):
             return "command `\(command)` failed: \(detail)"
         }

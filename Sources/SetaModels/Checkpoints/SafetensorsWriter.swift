@@ -45,13 +45,13 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try data.write(to: temporary)
         if rename(temporary.path, url.path) != 0 {
-            throw CheckpointError.invalid(file: url.path, detail: "cannot move the new file into place (\(String(cString: strerror(errno))))")
+            throw CheckpointError.unwritable(file: url.path, detail: "cannot move the new file into place (\(String(cString: strerror(errno))))")
         }
     } catch let error as CheckpointError {
         try? FileManager.default.removeItem(at: temporary)
         throw error
     } catch {
         try? FileManager.default.removeItem(at: temporary)
-        throw CheckpointError.invalid(file: url.path, detail: "cannot write (\(error.localizedDescription))")
+        throw CheckpointError.unwritable(file: url.path, detail: error.localizedDescription)
     }
 }
