@@ -18,6 +18,8 @@ struct BaselineArguments: ParsableArguments {
     @Option(help: "Replay: buffer size in examples over all earlier tasks (reservoir sampling). Default 200.") var replayBudget: Int?
     @Option(help: "Replay: replayed examples per new example in a batch, rounded up. Default 0.25 (8 new + 2 replayed).")
     var replayRatio: Double?
+    @Option(help: ArgumentHelp("independent, per-task: start each task's LoRA from the PEFT adapter in DIR/<task>/ (adapter_config.json + adapter_model.safetensors, e.g. from seta export); tasks without one start at B = 0.", valueName: "DIR"))
+    var initAdapters: String?
 
     func validate() throws {
         if let loraRank, loraRank < 1 { throw ValidationError("--lora-rank must be at least 1, got \(loraRank)") }

@@ -235,6 +235,7 @@ extension Train {
         ("olora-l2", .float(\.baselineArguments.oloraL2)),
         ("olora-norm", .string(\.baselineArguments.oloraNorm, .choice(["squared", "absolute"]))),
         ("replay-budget", .int(\.baselineArguments.replayBudget)),
+        ("init-adapters", .string(\.baselineArguments.initAdapters, .string)),
         ("export-peer", .string(\.exportPeer, .string)),
     ]
     static let setaOnlyKeys: Set = ["lambda", "split-rule", "fisher-examples", "probe-batches", "unique-rank", "unique-init"]
@@ -284,6 +285,9 @@ extension Train {
         guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
         if data != nil && tasks == nil { throw ValidationError("--data needs --tasks a,b,c (the task folders, in order)") }
         _ = try seedList()
+        if baselineArguments.initAdapters != nil, ![.independent, .perTask].contains(method ?? .seta) {
+            throw ValidationError("--init-adapters starts each task's own LoRA: it works with --method independent or per-task, not \((method ?? .seta).rawValue)")
+        }
     }
 
     /// RUN/config.yaml: every option's final value, each with where it came from; `seta train --config` reads it back.
@@ -320,6 +324,7 @@ extension Train {
             "ewc-fisher-examples": int(b.ewcFisherExamples ?? ewc.fisherExamples),
             "olora-lambda": float(b.oloraLambda ?? olora.lambda1), "olora-l2": float(b.oloraL2 ?? olora.lambda2),
             "olora-norm": string(b.oloraNorm ?? "squared"), "replay-budget": int(b.replayBudget ?? ReplayLoRA.Options().budget),
+            "init-adapters": b.initAdapters.map(string) ?? Node("null"),
         ]
         values.merge(baselineValues.mapValues { Optional($0) }) { $1 }
         var text = """

@@ -48,6 +48,7 @@ enum Method: String, ExpressibleByArgument, CaseIterable {
             if let targets { o.lora.targets = targets }
             if let r = baselines?.loraRank { o.lora.rank = r }
             if let a = baselines?.loraAlpha { o.lora.alpha = a }
+            o.initAdapters = baselines?.initAdapters.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             return self == .independent ? IndependentExperts(options: o) : PerTaskLoRA(options: o)
         case .mtl:
             return MultiTaskLoRA(options: lora)
@@ -168,6 +169,11 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
     let description = RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                      benchmark: benchmark, seed: options.seed)
     var strategy = method.strategy(targets: targets, seta: seta, baselines: baselines)
+    // --init-adapters: read and checked before anything is written.
+    func loadInitialAdapters() throws {
+        if let independent = strategy as? IndependentExperts { try independent.loadInitialAdapters(taskNames: tasks.map(\.name), model: lm) }
+    }
+    try loadInitialAdapters()
     var resumePoint: ResumePoint?
     if let existing = try? RunFolder.readDescription(run) {
         guard resume else {
@@ -192,6 +198,7 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
                 throw ValidationError("cannot resume \(run.path): the \(method.rawValue) options differ from the run's (its checkpoint's manifest.json has them); resume with the same options")
             }
             strategy = restored
+            try loadInitialAdapters()
             resumePoint = point
             standardError("\(label)resuming after task \(point.completedTask + 1) of \(tasks.count)")
         }

@@ -66,6 +66,12 @@ enum CheckpointWriter {
 }
 
 extension StrategyState {
+    /// The stored tensor `name`.
+    func tensor(_ name: String) throws -> Tensor {
+        guard let t = tensors[name] else { throw CheckpointError.missingTensor(file: "adapters.safetensors", name: name) }
+        return t
+    }
+
     /// Copies the stored tensor `name` into `target`, which must have its shape.
     func load(_ name: String, into target: Tensor) throws {
         guard let t = tensors[name] else { throw CheckpointError.missingTensor(file: "adapters.safetensors", name: name) }

@@ -9,6 +9,7 @@
 //   1. beginTask — add LoRA_t to every projection; it is the only thing that trains;
 //   2. loss      — the LM loss with task t's examples routed to LoRA_t;
 //   3. endTask   — freeze LoRA_t; the gate stores task t's feature mean and its share of the scatter.
+import Foundation
 import SetaExperts
 import SetaMetrics
 import SetaModels
@@ -19,6 +20,10 @@ public class IndependentExperts: GatedStrategy {
         /// Each task's expert: rank r_s = 16, α = 32 (scale 2, as SETA's experts), on q_proj and v_proj.
         public var lora: SeqLoRA.Options = { var o = SeqLoRA.Options(); o.rank = 16; o.alpha = 32; return o }()
         public var gate = GateOptions()
+        /// A folder with one PEFT adapter folder per task name (`DIR/<task>/adapter_config.json` +
+        /// `adapter_model.safetensors`, e.g. written by `seta export`): task t's expert starts as that adapter (its
+        /// rank and α) instead of B = 0; tasks without a folder start as usual.
+        public var initAdapters: String?
         public init() {}
     }
 
@@ -28,6 +33,8 @@ public class IndependentExperts: GatedStrategy {
     public private(set) var projections: [(name: String, linear: Linear, experts: RoutedLoRAs)] = []
     public let routing = Routing()
     public private(set) var gate: PrototypeGate!
+    /// Adapters the experts start from, by task index (read by `loadInitialAdapters`).
+    public private(set) var initialAdapters: [Int: PEFTAdapter] = [:]
     private var embeddings: Tensor!
 
     public required init(options: Options = Options()) { self.options = options }
@@ -78,12 +85,56 @@ public class IndependentExperts: GatedStrategy {
     /// Tasks with an expert so far.
     public var taskCount: Int { projections.first?.experts.experts.count ?? 0 }
 
-    /// A new LoRA (B = 0) on every projection.
+    /// A new LoRA on every projection: B = 0, or a copy of task t's initial adapter.
     func addTaskExperts(rng: inout SeededRNG) {
-        for (_, linear, experts) in projections {
-            experts.append(LoRA(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, rank: options.lora.rank,
-                                alpha: options.lora.alpha, rng: &rng))
+        let initial = initialAdapters[taskCount].map { adapter in
+            Dictionary(uniqueKeysWithValues: adapter.modules.map { ($0.name, (module: $0, scale: adapter.scale)) })
         }
+        for (name, linear, experts) in projections {
+            if let (module, scale) = initial?[name] {
+                experts.append(LoRA(a: trainable(module.a), b: trainable(module.b), scale: scale))
+            } else {
+                experts.append(LoRA(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, rank: options.lora.rank,
+                                    alpha: options.lora.alpha, rng: &rng))
+            }
+        }
+    }
+
+    private func trainable(_ t: Tensor) -> Tensor {
+        let copy = t.copy()
+        copy.requiresGrad = true
+        return copy
+    }
+
+    /// Reads `options.initAdapters/<task>` for every task that has one, and checks each against `model`: exactly the
+    /// strategy's adapted projections, with factors that fit them. An error names the folder and what is wrong.
+    public func loadInitialAdapters(taskNames: [String], model: LanguageModel) throws {
+        guard let root = options.initAdapters else { return }
+        let folder = URL(fileURLWithPath: root)
+        let expected = model.network.projections(options.lora.targets)
+        var found: [Int: PEFTAdapter] = [:]
+        for (t, task) in taskNames.enumerated() {
+            let dir = folder.appendingPathComponent(task)
+            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent(PEFTAdapter.configFile).path) else { continue }
+            let adapter = try PEFTAdapter.read(from: dir)
+            let modules = Dictionary(uniqueKeysWithValues: adapter.modules.map { ($0.name, $0) })
+            for (name, linear) in expected {
+                guard let m = modules[name] else {
+                    throw AdapterError.invalidConfig("\(dir.path): no LoRA for \(name); the run adapts \(options.lora.targets.map(\.rawValue).joined(separator: ",")) (--targets)")
+                }
+                guard m.a.size(1) == linear.inFeatures, m.b.size(0) == linear.outFeatures else {
+                    throw AdapterError.invalidConfig("\(dir.path): \(name) has A \(m.a.shape) and B \(m.b.shape), the model's projection is \(linear.inFeatures) → \(linear.outFeatures)")
+                }
+            }
+            if let extra = modules.keys.first(where: { name in !expected.contains { $0.name == name } }) {
+                throw AdapterError.invalidConfig("\(dir.path): a LoRA for \(extra), which the run does not adapt (--targets \(options.lora.targets.map(\.rawValue).joined(separator: ",")))")
+            }
+            found[t] = adapter
+        }
+        guard !found.isEmpty else {
+            throw AdapterError.invalidConfig("\(folder.path) holds no adapter for any task of the stream (expected \(folder.path)/<task>/\(PEFTAdapter.configFile) for a task among \(taskNames.joined(separator: ", ")))")
+        }
+        initialAdapters = found
     }
 
     // MARK: What it stores
@@ -112,27 +163,30 @@ public class IndependentExperts: GatedStrategy {
         state.float64["gate.means"] = ([gate.taskCount, d], gate.means.flatMap { $0 })
         state.float64["gate.scatter"] = ([d, d], gate.scatter)
         state.manifest = ["method": .string(name), "config": .object(configuration), "tasks": .number(Double(taskCount)),
-                          "gate_counts": .array(gate.counts.map { .number(Double($0)) })]
+                          "gate_counts": .array(gate.counts.map { .number(Double($0)) }),
+                          "scales": .array((projections.first?.experts.experts ?? []).map { .number(Double($0.scale)) })]
         return state
     }
 
     /// Rebuilds the strategy's experts and gate from a checkpoint (after `attach`), every expert frozen.
     func load(_ state: StrategyState) throws {
-        var rng = SeededRNG(seed: 0)
-        for t in 0..<(try state.manifestValue("tasks", as: Int.self)) {
-            addTaskExperts(rng: &rng)
-            for (name, _, experts) in projections {
-                let lora = experts.experts[t]
-                try state.load("\(name).task\(t).lora_A.weight", into: lora.a)
-                try state.load("\(name).task\(t).lora_B.weight", into: lora.b)
-                lora.parameters.forEach { $0.requiresGrad = false }
+        let tasks = try state.manifestValue("tasks", as: Int.self)
+        let scales = state.manifest["scales"] == nil ? [] : try state.manifestValue("scales", as: [Float].self)
+        for t in 0..<tasks {
+            for (name, linear, experts) in projections {                 // each expert at its stored rank (see initAdapters)
+                let a = try state.tensor("\(name).task\(t).lora_A.weight"), b = try state.tensor("\(name).task\(t).lora_B.weight")
+                guard a.rank == 2, b.rank == 2, a.size(1) == linear.inFeatures, b.size(0) == linear.outFeatures, a.size(0) == b.size(1) else {
+                    throw CheckpointError.shapeMismatch(file: "adapters.safetensors", name: "\(name).task\(t).lora_A/B.weight",
+                                                       expected: [options.lora.rank, linear.inFeatures], found: a.shape)
+                }
+                experts.append(LoRA(a: a.copy(), b: b.copy(), scale: t < scales.count ? scales[t] : options.lora.alpha / Float(options.lora.rank)))
             }
         }
         guard let means = state.float64["gate.means"], let scatter = state.float64["gate.scatter"] else {
             throw CheckpointError.missingTensor(file: "adapters.safetensors", name: "gate.means / gate.scatter")
         }
-        let d = gate.dimension, tasks = means.shape.first ?? 0
-        gate.restore(means: (0..<tasks).map { Array(means.values[($0 * d)..<(($0 + 1) * d)]) },
+        let d = gate.dimension, gateTasks = means.shape.first ?? 0
+        gate.restore(means: (0..<gateTasks).map { Array(means.values[($0 * d)..<(($0 + 1) * d)]) },
                      counts: try state.manifestValue("gate_counts", as: [Int].self), scatter: scatter.values)
     }
 

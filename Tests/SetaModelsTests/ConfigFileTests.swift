@@ -63,7 +63,7 @@ struct ConfigFileTests {
         #expect(r["lr"]?.value == "0.001")
         #expect(r["rows-per-forward"]?.value == "2" && r["rows-per-forward"]?.source == "default")
         #expect(r["split-rule"]?.value == "percentile" && r["targets"]?.value == "q,v" && r["benchmark"]?.value == "null")
-        #expect(r.count == 34, "keys: \(r.keys.sorted())")   // 25 train options + 9 baseline options
+        #expect(r.count == 35, "keys: \(r.keys.sorted())")   // 25 train options + 10 baseline options
         let description = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))) as? [String: Any])
         #expect(description["seed"] as? Int == 3 && description["method"] as? String == "seq-lora")
 

@@ -60,6 +60,41 @@ struct TrainCommandTests {
         #expect(!otherMethod.stderr.contains("Fatal error") && !otherOptions.stderr.contains("Fatal error"))
     }
 
+    @Test func independentExpertsStartFromExportedPEFTAdapters() throws {
+        let source = scratch(), adapters = scratch(), copy = scratch()
+        let args = ["train", "--model", tiny, "--data", tasks, "--tasks", "tiny_jsonl_cls,tiny_topic", "--train-per-task", "8",
+                    "--test-per-task", "4", "--batch-size", "4", "--lr", "0.02"]
+        #expect(try runSeta(args + ["--method", "independent", "--out", source, "--epochs", "2"]).status == 0)
+        for task in ["tiny_jsonl_cls", "tiny_topic"] {
+            let export = try runSeta(["export", "--run", source, "--task", task, "--peft", adapters + "/" + task])
+            #expect(export.status == 0, "stderr: \(export.stderr)")
+        }
+        // No training at all: the experts are the exported adapters, the gate sees the same data, so every score is the same.
+        let started = try runSeta(args + ["--method", "per-task", "--out", copy, "--epochs", "0", "--init-adapters", adapters])
+        #expect(started.status == 0, "stderr: \(started.stderr)")
+        func matrix(_ run: String) throws -> [[Double]]? {
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/results.json"))) as? [String: Any])?["matrix"] as? [[Double]]
+        }
+        let original = try #require(try matrix(source)), restarted = try #require(try matrix(copy))
+        #expect(original.last == restarted.last && original[1][1] == restarted[1][1], "\(original) vs \(restarted)")
+        // The exported adapter of the new run is the one it started from, byte for byte.
+        let again = scratch()
+        #expect(try runSeta(["export", "--run", copy, "--task", "tiny_topic", "--peft", again]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: again + "/adapter_model.safetensors"))
+                == Data(contentsOf: URL(fileURLWithPath: adapters + "/tiny_topic/adapter_model.safetensors")))
+        // Wrong uses: another method, a folder without adapters for the stream's tasks, an adapter of other targets.
+        let wrongMethod = try runSeta(args + ["--method", "seta", "--out", scratch(), "--init-adapters", adapters])
+        #expect(wrongMethod.status != 0 && wrongMethod.stderr.contains("--init-adapters"), "\(wrongMethod.stderr)")
+        let empty = scratch()
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let none = try runSeta(args + ["--method", "independent", "--out", scratch(), "--init-adapters", empty])
+        #expect(none.status != 0 && none.stderr.contains("holds no adapter for any task"), "\(none.stderr)")
+        let otherTargets = scratch()
+        let kv = try runSeta(args + ["--method", "independent", "--out", otherTargets, "--targets", "k,v", "--init-adapters", adapters])
+        #expect(kv.status != 0 && kv.stderr.contains("no LoRA for model.layers.0.self_attn.k_proj"), "\(kv.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: otherTargets + "/run.json"))              // nothing half-done
+    }
+
     @Test func seedsRunOneFolderPerSeedAndReportGroupsThem() throws {
         let out = scratch()
         let args = ["train", "--model", tiny, "--method", "seq-lora", "--out", out, "--data", tasks,
