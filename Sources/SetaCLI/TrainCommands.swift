@@ -168,6 +168,7 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
               exportPeer: URL? = nil, resume: Bool = false, config: String? = nil) throws -> RunResults {
     let description = RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                      benchmark: benchmark, seed: options.seed)
+    signal(SIGXFSZ, SIG_IGN)             // over a file-size limit a write fails with an error instead of killing us
     var strategy = method.strategy(targets: targets, seta: seta, baselines: baselines)
     // --init-adapters: read and checked before anything is written.
     func loadInitialAdapters() throws {
@@ -203,9 +204,7 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
             standardError("\(label)resuming after task \(point.completedTask + 1) of \(tasks.count)")
         }
     } else {
-        do { try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true) } catch {
-            throw ValidationError("cannot create the run folder \(run.path): \(error.localizedDescription)")
-        }
+        try makeFolder(run, purpose: "the run folder")
         try RunFolder.writeDescription(description, to: run)
         if let config { try writeAtomically(Data(config.utf8), to: run.appendingPathComponent("config.yaml")) }
     }
@@ -420,6 +419,23 @@ struct Demo: ParsableCommand {
                 blocks.append(describe(results))
             }
             print(renderSideBySide(blocks[0], blocks[1]))
+        }
+    }
+}
+
+/// Creates `url` and its missing parents (as mkdir -p); an error names the part that could not be made and the
+/// system's reason (a file in the way, no permission, a read-only or full file system).
+func makeFolder(_ url: URL, purpose: String) throws {
+    var partial = ""
+    for component in url.standardizedFileURL.path.split(separator: "/") {
+        partial += "/" + component
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: partial, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw ValidationError("cannot create \(purpose) \(url.path): \(partial) is a file, not a folder") }
+            continue
+        }
+        if mkdir(partial, 0o755) != 0 && errno != EEXIST {
+            throw ValidationError("cannot create \(purpose) \(url.path): mkdir \(partial): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -21,19 +21,28 @@ enum CheckpointWriter {
         let fm = FileManager.default
         let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).partial-\(UUID().uuidString)")
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-        try SafetensorsWriter.write(state.tensors, float64: state.float64, metadata: ["format": "seta-adapters", "version": "\(formatVersion)"],
-                                    to: staging.appendingPathComponent("adapters.safetensors"))
-        var manifest = state.manifest
-        manifest["format_version"] = .number(Double(formatVersion))
-        manifest["completed_task"] = .number(Double(resume.completedTask))
-        manifest["matrix_so_far"] = .array(resume.rows.map { .array($0.map { .number($0) }) })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(try encoder.encode(manifest), to: staging.appendingPathComponent("manifest.json"))
-        // The trainer's state, with plain keys (UInt64 RNG states stay exact: no JSONValue round trip).
-        try writeAtomically(try encoder.encode(resume), to: staging.appendingPathComponent("resume.json"))
-        if fm.fileExists(atPath: folder.path) { try fm.removeItem(at: folder) }
-        try fm.moveItem(at: staging, to: folder)
+        do {
+            try SafetensorsWriter.write(state.tensors, float64: state.float64, metadata: ["format": "seta-adapters", "version": "\(formatVersion)"],
+                                        to: staging.appendingPathComponent("adapters.safetensors"))
+            var manifest = state.manifest
+            manifest["format_version"] = .number(Double(formatVersion))
+            manifest["completed_task"] = .number(Double(resume.completedTask))
+            manifest["matrix_so_far"] = .array(resume.rows.map { .array($0.map { .number($0) }) })
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(manifest), to: staging.appendingPathComponent("manifest.json"))
+            // The trainer's state, with plain keys (UInt64 RNG states stay exact: no JSONValue round trip).
+            try writeAtomically(try encoder.encode(resume), to: staging.appendingPathComponent("resume.json"))
+            if fm.fileExists(atPath: folder.path) { try fm.removeItem(at: folder) }
+            try fm.moveItem(at: staging, to: folder)
+        } catch CheckpointError.unwritable(_, let detail) {
+            try? fm.removeItem(at: staging)                 // a failed write (disk full) leaves nothing behind
+            throw CheckpointError.unwritable(file: folder.path, detail: detail + "; the previous checkpoint is intact: "
+                                             + "make room, then continue with --resume")
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw error
+        }
     }
 
     static func read(_ folder: URL) throws -> StrategyState {

@@ -68,4 +68,41 @@ struct KillResumeTests {
         #expect(kills == 4, "the run finished before some kills landed")
         try? FileManager.default.removeItem(atPath: reference)
     }
+
+    /// A full disk, as a process sees it: writes fail (here past a file-size limit, `ulimit -f`). The run stops with
+    /// a one-paragraph error naming the checkpoint, leaves no partial file, and `--resume` once there is room
+    /// gives the uninterrupted run's results.
+    @Test func aFullDiskStopsCleanlyAndResumeFinishesTheRun() throws {
+        setenv("SETA_ZERO_SHOT_CACHE", "0", 1)
+        let reference = scratch(), run = scratch()
+        #expect(try runSeta(arguments("seq-lora", out: reference)).status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f 8; exec \"$0\" \"$@\"", setaExecutable.path] + arguments("seq-lora", out: run)
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice; process.standardError = err
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(stderr)")
+        #expect(stderr.contains("cannot write \(run)/checkpoints/task-0") && stderr.contains("the disk is full or a file-size limit"), "\(stderr)")
+        #expect(!stderr.contains("Fatal error") && !stderr.contains("NSCocoaErrorDomain"), "\(stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints")
+        #expect(left.isEmpty, "left behind: \(left)")
+        #expect(!FileManager.default.fileExists(atPath: run + "/results.json"))
+        let resumed = try runSeta(arguments("seq-lora", out: run) + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/results.json"))
+                == Data(contentsOf: URL(fileURLWithPath: reference + "/results.json")))
+    }
+
+    @Test(arguments: [("/proc/seta-no-such-run", "mkdir /proc/seta-no-such-run:"), ("FILE/run", "is a file, not a folder")])
+    func anOutputFolderThatCannotBeMadeIsAClearError(out: String, expected: String) throws {
+        let file = scratch()
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        let result = try runSeta(arguments("seq-lora", out: out.replacingOccurrences(of: "FILE", with: file)))
+        #expect(result.status == 1 && result.stderr.contains("cannot create the run folder") && result.stderr.contains(expected),
+                "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"))
+    }
 }

@@ -36,22 +36,43 @@ public enum SafetensorsWriter {
     }
 }
 
-/// Writes `data` to a temporary file beside `url`, then renames it into place: readers see the old file or
-/// the new one, never a partial one.
+/// Writes `data` to a temporary file beside `url`, flushes it to the disk, then renames it into place: readers see
+/// the old file or the new one, never a partial one, even after a power loss. A failed write (disk full, a
+/// file-size limit, no permission) removes the temporary file and names `url` and the system's reason.
 public func writeAtomically(_ data: Data, to url: URL) throws {
     let folder = url.deletingLastPathComponent()
     let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
+    func failure(_ what: String) -> CheckpointError {
+        let code = errno
+        var detail = "\(what) (\(String(cString: strerror(code))))"
+        if code == ENOSPC || code == EFBIG || code == EDQUOT { detail += ": the disk is full or a file-size limit was reached" }
+        return CheckpointError.unwritable(file: url.path, detail: detail)
+    }
     do {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try data.write(to: temporary)
-        if rename(temporary.path, url.path) != 0 {
-            throw CheckpointError.unwritable(file: url.path, detail: "cannot move the new file into place (\(String(cString: strerror(errno))))")
-        }
-    } catch let error as CheckpointError {
-        try? FileManager.default.removeItem(at: temporary)
-        throw error
     } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw CheckpointError.unwritable(file: url.path, detail: error.localizedDescription)
+        throw CheckpointError.unwritable(file: url.path, detail: "cannot create the folder \(folder.path): \(error.localizedDescription)")
+    }
+    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw failure("cannot create a file in \(folder.path)") }
+    let written: Bool = data.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 { if errno == EINTR { continue }; return false }
+            offset += n
+        }
+        return fsync(fd) == 0
+    }
+    let error = written ? nil : failure("cannot write \(data.count) bytes")
+    close(fd)
+    if let error {
+        unlink(temporary.path)
+        throw error
+    }
+    if rename(temporary.path, url.path) != 0 {
+        let error = failure("cannot move the new file into place")
+        unlink(temporary.path)
+        throw error
     }
 }
