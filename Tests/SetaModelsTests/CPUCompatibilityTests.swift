@@ -1,0 +1,39 @@
+// Seta on a CPU without AVX-512: the `seta` executable under `qemu-x86_64 -cpu Haswell` (Debian's qemu-user traps
+// every instruction the emulated CPU lacks) gives the logits the native machine gives with OpenBLAS on its Haswell
+// kernels, bit for bit; and, as a control, traps under `-cpu Nehalem` (no AVX2), so the emulation is enforced.
+// Skipped where qemu-user is not installed (scripts/qemu-haswell.sh installs it and runs more under qemu).
+import Foundation
+import Testing
+
+let qemu = URL(fileURLWithPath: "/usr/bin/qemu-x86_64")
+
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: qemu.path) && FileManager.default.isExecutableFile(atPath: setaExecutable.path),
+                "qemu-user or the seta executable is missing"))
+struct CPUCompatibilityTests {
+    func logits(cpu: String?) throws -> (status: Int32, reason: Process.TerminationReason, stdout: String) {
+        let process = Process()
+        let args = ["logits", "--model", fixtures.appendingPathComponent("tiny-llama").path, "--ids", "5,6,7", "--json"]
+        if let cpu {
+            process.executableURL = qemu
+            process.arguments = ["-cpu", cpu, setaExecutable.path] + args
+        } else {
+            process.executableURL = setaExecutable
+            process.arguments = args
+            process.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_CORETYPE": "Haswell"]) { $1 }
+        }
+        let out = Pipe()
+        process.standardOutput = out; process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, process.terminationReason, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func runsOnHaswellWithTheSameLogitsAndTheEmulationIsEnforced() throws {
+        let native = try logits(cpu: nil), haswell = try logits(cpu: "Haswell")
+        #expect(native.status == 0 && haswell.status == 0 && haswell.reason == .exit)
+        #expect(!haswell.stdout.isEmpty && haswell.stdout == native.stdout)
+        let nehalem = try logits(cpu: "Nehalem")
+        #expect(nehalem.status != 0, "a binary built for x86-64-v3 ran on a CPU without AVX2: qemu does not enforce the model")
+    }
+}
