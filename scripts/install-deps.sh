@@ -21,8 +21,6 @@ if [ "$(id -u)" -eq 0 ] && [ $(( ${#missing[@]} + ${#optional[@]} )) -gt 0 ]; th
 fi
 if [ ${#optional[@]} -gt 0 ]; then echo "Optional, for more tests: sudo apt-get install -y ${optional[*]}" >&2; fi
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
-if true; then
-    echo "Seta needs these Debian packages: ${missing[*]}" >&2
-    echo "Install them with:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-fi
+echo "Seta needs these Debian packages: ${missing[*]}" >&2
+echo "Install them with:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+exit 1
