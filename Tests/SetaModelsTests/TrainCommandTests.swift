@@ -58,6 +58,12 @@ struct TrainCommandTests {
         let otherOptions = try runSeta(args + ["--resume", "--lr", "0.1"])
         #expect(otherOptions.status != 0 && otherOptions.stderr.contains("training options differ"), "stderr: \(otherOptions.stderr)")
         #expect(!otherMethod.stderr.contains("Fatal error") && !otherOptions.stderr.contains("Fatal error"))
+        // A run folder of another model: a copy of the tiny model elsewhere is another --model.
+        let otherModel = scratch()
+        try FileManager.default.copyItem(atPath: tiny, toPath: otherModel)
+        let withOtherModel = try runSeta(args.map { $0 == tiny ? otherModel : $0 } + ["--resume"])
+        #expect(withOtherModel.status != 0 && withOtherModel.stderr.contains("is another run") && withOtherModel.stderr.contains("model \(tiny)"),
+                "stderr: \(withOtherModel.stderr)")
     }
 
     @Test func independentExpertsStartFromExportedPEFTAdapters() throws {
