@@ -113,6 +113,9 @@ extension ComparisonReport {
                      "|" + headers.indices.map { $0 < left ? "---|" : "---:|" }.joined()]
         lines += rows(blankRepeatedBenchmark: false).map { "| " + $0.map(escape).joined(separator: " | ") + " |" }
         lines += [""] + notes + ["", "Task streams:", ""] + streams.map { "- " + escape($0) }
+        lines += ["", "Commands (the exact options of each run are in the config.yaml beside its results.json; "
+                  + "`seta train --config FILE --out RUN` runs it again):", ""]
+        lines += groups.map { "- \($0.method) on \($0.benchmark): `\($0.command)`" }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -198,5 +201,27 @@ private struct GroupJSON: Encodable {
         try c.encodeOrNull(g.meanZeroShot, forKey: .meanZeroShot)
         try c.encodeOrNull(g.meanStoredAfterTask, forKey: .meanStoredAfterTask)
         try c.encodeOrNull(g.independentEquivalent, forKey: .independentEquivalent)
+    }
+}
+
+extension ReportGroup {
+    /// The `seta train` line that runs this group again: method, benchmark (or tasks), sizes, learning rate and seeds
+    /// from the first run's recorded configuration; method options that differ from the defaults are in config.yaml.
+    public var command: String {
+        var parts = ["seta train --method \(method)"]
+        parts.append(benchmark.hasPrefix("tasks ") ? "--data DIR --tasks \(tasks.joined(separator: ","))" : "--benchmark \(benchmark)")
+        if model != "default" { parts.append("--model \(model)") }
+        if case let .object(training)? = runs.first?.results.config["training"] {
+            for (key, flag) in [("train_per_task", "--train-per-task"), ("test_per_task", "--test-per-task"), ("epochs", "--epochs"),
+                                ("learning_rate", "--lr")] {
+                if case let .number(x)? = training[key] { parts.append("\(flag) \(x == x.rounded() && abs(x) >= 1 ? String(Int(x)) : String(x))") }
+            }
+        }
+        if case let .string(initMode)? = runs.first?.results.config["unique_init"], initMode != "zero" { parts.append("--unique-init \(initMode)") }
+        let seeds = self.seeds.map(String.init).joined(separator: ",")
+        parts.append(runs.count > 1 ? "--seeds \(seeds)" : "--seed \(seeds)")
+        let slug = String(benchmark.map { $0.isLetter || $0.isNumber ? $0 : "-" }).split(separator: "-").joined(separator: "-")
+        parts.append("--out runs/\(slug)/\(method)")
+        return parts.joined(separator: " ")
     }
 }

@@ -115,6 +115,9 @@ private func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) < 1e
         #expect(rows[2].hasPrefix("| b1 | seta | 0, 1 | 80.0 ± 0.0 | -5.0 ± 7.1 |"))
         #expect(rows[3].hasPrefix("| b1 | seq-lora | 0 | 62.5 | -60.0 | -5.0 | 60.0 | 50 | 6% | n/a | n/a |"))
         #expect(rows[4].hasPrefix("| tasks x, y | seta | 3 | 50.0 | 0.0 | n/a |"))
+        // The command that runs each group again.
+        #expect(markdown.contains("- seta on b1: `seta train --method seta --benchmark b1 --model tiny --seeds 0,1 --out runs/b1/seta`"), "\(markdown)")
+        #expect(markdown.contains("- seta on tasks x, y: `seta train --method seta --data DIR --tasks x,y --model tiny --seed 3 --out runs/tasks-x-y/seta`"), "\(markdown)")
     }
 
     @Test func csvHasPlainNumbers() throws {
