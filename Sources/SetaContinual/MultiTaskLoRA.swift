@@ -25,7 +25,7 @@ public final class MultiTaskLoRA: ContinualStrategy {
     public func beginTask(_ t: Int, context: TrainingContext) {}
     public var trainableParameters: [Tensor] { lora.trainableParameters }
     public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
-        context.languageModelLoss(batch)
+        lora.loss(batch, task: t, context: context)
     }
     public func endTask(_ t: Int, context: TrainingContext) {}
     public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? { nil }

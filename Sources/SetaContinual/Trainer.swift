@@ -207,7 +207,7 @@ public final class ContinualTrainer {
             timings["evaluate_after_task_\(t)_seconds"] = seconds(clock.now - start)
             rows.append(row)
             stored.append(strategy.storedParameterCount)
-            if let eq = strategy.independentEquivalent(tasksSeen: stages.count == tasks.count ? t + 1 : tasks.count) { independent.append(eq) }
+            if let eq = strategy.independentEquivalent(tasksSeen: strategy.trainsJointly ? tasks.count : t + 1) { independent.append(eq) }
             progress(.taskFinished(task: t, scores: row))
             if let checkpoints {
                 let point = ResumePoint(completedTask: t, zeroShot: zeroShot, rows: rows, storedAfterTask: stored,
