@@ -44,7 +44,8 @@ def load_batches(folder, limit, follow=0.0):
     """The first `limit` batch records; with follow > 0, waits up to that many seconds for a run still writing."""
     batches = load_available_batches(folder, limit)
     deadline = time.time() + follow
-    while len(batches) < limit and time.time() < deadline:
+    finished = os.path.join(folder, "seta_losses.json")  # written when the Seta run ends: no more batches will come
+    while len(batches) < limit and time.time() < deadline and not os.path.exists(finished):
         time.sleep(5)
         batches = load_available_batches(folder, limit)
     return batches
@@ -182,7 +183,11 @@ def main():
     model = get_peft_model(base, lora_config)
 
     # Seta's initial A and B under PEFT's saved names (no adapter name): insert ".default".
-    init = load_file(os.path.join(folder, "lora_init.safetensors"))
+    init_path = os.path.join(folder, "lora_init.safetensors")  # written when Seta attaches the adapters
+    deadline = time.time() + args.follow
+    while not os.path.exists(init_path) and time.time() < deadline:
+        time.sleep(5)
+    init = load_file(init_path)
     params = dict(model.named_parameters())
     trainable = {n for n, p in params.items() if p.requires_grad}
     loaded = set()
