@@ -83,12 +83,55 @@ def make_batch(examples, pad_id):
     return torch.tensor(ids, dtype=torch.long), torch.tensor(targets, dtype=torch.long)
 
 
+def grouped_loss_backward(model, examples, pad_id, rows_per_forward):
+    """The batch's loss (mean cross-entropy over all its completion tokens, rows pooled) and its gradient, computed
+    as Seta does: forward passes of `rows_per_forward` examples of similar length, the LM head only on the rows
+    that carry loss, each pass's summed loss divided by the batch's completion-token count and backpropagated
+    (gradients add up to those of one padded pass). rows_per_forward 0 = one padded pass over the whole batch."""
+    inner = model.base_model.model  # LlamaForCausalLM with the LoRA layers injected
+    total = sum(len(e["target_ids"]) for e in examples)
+    ordered = sorted(examples, key=lambda e: len(e["prompt_ids"]) + len(e["target_ids"]))
+    size = rows_per_forward if rows_per_forward > 0 else len(ordered)
+    loss_value = 0.0
+    for start in range(0, len(ordered), size):
+        ids, targets = make_batch(ordered[start:start + size], pad_id)
+        hidden = inner.model(input_ids=ids).last_hidden_state          # (B, T, D)
+        keep = targets.reshape(-1) != -100
+        logits = inner.lm_head(hidden.reshape(-1, hidden.size(-1))[keep])  # (completion tokens, V)
+        part = F.cross_entropy(logits.float(), targets.reshape(-1)[keep], reduction="sum") / total
+        part.backward()
+        loss_value += part.item()
+    return torch.tensor(loss_value)
+
+
 def load_test_sets(folder):
     path = os.path.join(folder, "test.jsonl")
     if not os.path.exists(path):
         sys.exit(f"{path} missing: re-export with a Seta that writes test.jsonl (needed for --evaluate)")
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+_NEWLINE_IDS = None
+
+
+def newline_ids(tokenizer):
+    """Ids whose text contains a newline (Seta stops a row after such a token)."""
+    global _NEWLINE_IDS
+    if _NEWLINE_IDS is None:
+        _NEWLINE_IDS = torch.tensor([i for i in range(len(tokenizer)) if "\n" in tokenizer.decode([i])], dtype=torch.long)
+    return _NEWLINE_IDS
+
+
+class StopAtNewline:
+    """A row is finished once it has produced a newline token (only saves time: the text is cut there anyway)."""
+
+    def __init__(self, prompt_length, ids):
+        self.prompt_length, self.ids = prompt_length, ids
+
+    def __call__(self, input_ids, scores, **kwargs):
+        new = input_ids[:, self.prompt_length:]
+        return torch.isin(new, self.ids).any(dim=1)
 
 
 def greedy_batch(model, tokenizer, prompts, max_new_tokens, pad_id, eos_ids):
@@ -98,7 +141,8 @@ def greedy_batch(model, tokenizer, prompts, max_new_tokens, pad_id, eos_ids):
     ids = torch.tensor([[pad_id] * (longest - len(p)) + p for p in prompts], dtype=torch.long)
     mask = torch.tensor([[0] * (longest - len(p)) + [1] * len(p) for p in prompts], dtype=torch.long)
     out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
-                         eos_token_id=list(eos_ids), pad_token_id=pad_id)
+                         eos_token_id=list(eos_ids), pad_token_id=pad_id,
+                         stopping_criteria=[StopAtNewline(longest, newline_ids(tokenizer))])
     texts = []
     for row in out[:, longest:].tolist():
         kept = []
@@ -150,7 +194,9 @@ def main():
     parser.add_argument("--evaluate", action="store_true",
                         help="after each task, score the tasks seen so far on test.jsonl (greedy, exact match) and "
                              "write DIR/peft_results.json with the matrix, AA and BWT (implies --all)")
-    parser.add_argument("--eval-batch-size", type=int, default=4)
+    parser.add_argument("--eval-batch-size", type=int, default=8)
+    parser.add_argument("--rows-per-forward", type=int, default=2,
+                        help="examples per forward pass, grouped by length, as Seta (0 = one padded pass)")
     parser.add_argument("--follow", type=float, default=0.0,
                         help="seconds to wait for batches of a Seta run still writing the export (default 0)")
     args = parser.parse_args()
@@ -244,13 +290,9 @@ def main():
             if args.evaluate and task is not None:
                 evaluate_seen(task)
             task, optimizer = record["task"], new_optimizer()
-        ids, targets = make_batch(record["examples"], pad_id)
         start = time.time()
         optimizer.zero_grad(set_to_none=True)
-        logits = model(input_ids=ids).logits
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1),
-                               ignore_index=-100, reduction="mean")  # pooled over every completion token of the batch
-        loss.backward()
+        loss = grouped_loss_backward(model, record["examples"], pad_id, args.rows_per_forward)
         torch.nn.utils.clip_grad_norm_(trainable_params, max_norm)
         optimizer.step()
         losses.append((record["task"], record["step"], loss.item()))
