@@ -25,6 +25,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object: train_tokens_per_s, prefill_tokens_per_s, generate_tokens_per_s, peak_rss_mb, and the rest.")
     var json = false
     @Flag(help: "Only the training workloads.") var trainOnly = false
+    @Flag(help: "Cost growth instead: SETA and independent-expert training steps (4×128, loss on 8 answer tokens) and adapter memory after --growth-tasks tasks learned.")
+    var growth = false
+    @Option(help: "Task counts for --growth, comma-separated.") var growthTasks: String = "1,4,15"
 
     func run() throws {
         try reportingErrors {
@@ -34,9 +37,16 @@ struct Bench: ParsableCommand {
             var results: [String: Any] = ["model": modelOptions.model, "steps": steps, "peak_gflops": peak,
                                           "cores": ProcessInfo.processInfo.activeProcessorCount]
             let flops = ModelFLOPs(config: lm.config)
+            if growth {
+                results["growth"] = try measureGrowth(lm)
+                results["peak_rss_mb"] = peakResidentMegabytes()
+                if json { try printJSON(results) }
+                return
+            }
+            var setaState: TrainingStepWorkload?
             func show(_ name: String, tokensPerSecond: Double, flopsPerSecond: Double?) {
                 guard !json else { return }
-                var text = String(format: "%-46@ %9.1f tokens/s", name as NSString, tokensPerSecond)
+                var text = name.padding(toLength: 52, withPad: " ", startingAt: 0) + String(format: " %9.1f tokens/s", tokensPerSecond)
                 if let f = flopsPerSecond { text += String(format: "   %6.1f GFLOPS  %5.1f%% of peak", f / 1e9, 100 * f / 1e9 / peak) }
                 print(text)
             }
@@ -54,7 +64,9 @@ struct Bench: ParsableCommand {
                 results[w.key] = Double(workload.tokens) / seconds
                 results[w.key.replacingOccurrences(of: "tokens_per_s", with: "gflops")] = f / seconds / 1e9
                 show(w.label, tokensPerSecond: Double(workload.tokens) / seconds, flopsPerSecond: f / seconds)
+                if w.key == "train_seta_completion_tokens_per_s" { setaState = workload }
             }
+            if !trainOnly, let setaState { measureGate(lm, setaState.strategy, into: &results) }
             lm.network.detachAdapters()
             if !trainOnly {
                 for batch in [1, 8] {
@@ -82,6 +94,65 @@ struct Bench: ParsableCommand {
             if json { try printJSON(results) } else { print(String(format: "peak RSS %.0f MB", peakResidentMegabytes())) }
         }
     }
+}
+
+extension Bench {
+    /// SETA with 4 tasks learned at inference: the gate's routing of one 128-token prompt against the prefill it
+    /// precedes (gate + forward through the routed experts + LM head on the last position), and that prefill
+    /// against the bare model's.
+    func measureGate(_ lm: LanguageModel, _ strategy: ContinualStrategy, into results: inout [String: Any]) {
+        let ids = (0..<128).map { 3 + ($0 * 7919) % (lm.config.vocabSize - 3) }
+        let gate = medianSeconds(repetitions: steps) { _ = strategy.route(prompts: [ids], model: lm) }
+        let routed = medianSeconds(repetitions: steps) {
+            _ = strategy.route(prompts: [ids], model: lm)
+            let h = lm.network.hiddenStates(ids: ids, batch: 1)
+            _ = lm.network.logits(hidden: h, rows: [127])
+        }
+        results["gate_seconds_per_prompt"] = gate
+        results["seta_prefill_tokens_per_s"] = 128 / routed
+        results["gate_share_of_prefill"] = gate / routed
+        guard !json else { return }
+        print(String(format: "SETA inference, 4 tasks: gate %.2f ms per 128-token prompt = %.2f%% of its prefill (%.1f tokens/s with the routed experts)",
+                     gate * 1e3, 100 * gate / routed, 128 / routed))
+    }
+
+    /// Step time and adapter memory of SETA and independent experts after k tasks learned (synthetic tasks through
+    /// each strategy's lifecycle; SETA with 1 probe batch and 2 Fisher examples per task).
+    func measureGrowth(_ lm: LanguageModel) throws -> [[String: Any]] {
+        let counts = growthTasks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 0 }) else {
+            throw ValidationError("--growth-tasks: comma-separated task counts ≥ 0, e.g. 1,4,15 (got \(growthTasks))")
+        }
+        if !json { print("method        tasks  step ms  tokens/s  stored params  adapter MB  RSS MB") }
+        var rows: [[String: Any]] = []
+        for method in ["seta", "independent"] {
+            for k in counts {
+                let workload = method == "seta"
+                    ? StepWorkloads.seta(model: lm, tasksLearned: k, batch: 4, length: 128, lossTokens: 8)
+                    : StepWorkloads.independent(model: lm, tasksLearned: k, batch: 4, length: 128, lossTokens: 8)
+                let seconds = medianSeconds(repetitions: steps) { _ = workload.step() }
+                let row: [String: Any] = ["method": method, "tasks_learned": k, "step_seconds": seconds,
+                                          "tokens_per_s": Double(workload.tokens) / seconds,
+                                          "stored_parameters": workload.storedParameters,
+                                          "rss_mb": currentResidentMegabytes()]
+                rows.append(row)
+                if !json {
+                    print(method.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %6d  %7.1f  %8.1f  %13d  %10.2f  %6.0f", k, seconds * 1e3,
+                                 Double(workload.tokens) / seconds, workload.storedParameters,
+                                 Double(workload.storedParameters) * 4 / 1e6, currentResidentMegabytes()))
+                }
+                lm.network.detachAdapters()
+            }
+        }
+        return rows
+    }
+}
+
+/// The process's resident set size now, in MB (/proc/self/statm; 0 where it does not exist).
+func currentResidentMegabytes() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+          let pages = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
 }
 
 /// FLOPs of the model's matmuls (2 per multiply-add).

@@ -9,6 +9,10 @@ import SetaTensor
 
 /// One optimiser step (zero grads, loss, backward, clipping, AdamW) on a fixed batch; returns the loss.
 public struct TrainingStepWorkload {
+    /// The strategy in the state the step runs in (for inference measurements on the same experts).
+    public let strategy: ContinualStrategy
+    /// Adapter parameters the strategy stores at this point (experts, gate statistics).
+    public let storedParameters: Int
     public let step: () -> Float
     /// Tokens the model processes per step (batch × sequence length).
     public let tokens: Int
@@ -46,10 +50,25 @@ public enum StepWorkloads {
     /// (their experts, splits, Ω, anchors and gate statistics exist; no training steps were run on them).
     public static func seta(model: LanguageModel, tasksLearned: Int, batch: Int, length: Int, lossTokens: Int,
                             seed: UInt64 = 0) -> TrainingStepWorkload {
-        var rng = SeededRNG(seed: seed)
         var options = SETA.Options()
         options.probeBatches = 1; options.fisherExamples = 2
-        let strategy = SETA(options: options)
+        return afterTasks(SETA(options: options), model: model, tasksLearned: tasksLearned, batch: batch, length: length,
+                          lossTokens: lossTokens, seed: seed)
+    }
+
+    /// An independent-experts step (a rank-16 LoRA per task + the gate) after `tasksLearned` synthetic tasks: the
+    /// line SETA's cost growth is compared with.
+    public static func independent(model: LanguageModel, tasksLearned: Int, batch: Int, length: Int, lossTokens: Int,
+                                   seed: UInt64 = 0) -> TrainingStepWorkload {
+        afterTasks(IndependentExperts(), model: model, tasksLearned: tasksLearned, batch: batch, length: length,
+                   lossTokens: lossTokens, seed: seed)
+    }
+
+    /// `strategy` after `tasksLearned` synthetic tasks ran beginTask/endTask (no training steps), then a step on
+    /// the next task.
+    static func afterTasks(_ strategy: ContinualStrategy, model: LanguageModel, tasksLearned: Int, batch: Int,
+                           length: Int, lossTokens: Int, seed: UInt64) -> TrainingStepWorkload {
+        var rng = SeededRNG(seed: seed)
         model.network.detachAdapters()
         strategy.attach(to: model, taskCount: tasksLearned + 1, rng: &rng)
         let vocab = model.config.vocabSize
@@ -76,7 +95,7 @@ public enum StepWorkloads {
         let optimizer = AdamW(parameters: strategy.trainableParameters, config: AdamWConfig(learningRate: options.learningRate))
         let tokens = batch.reduce(0) { $0 + $1.promptIds.count + $1.targetIds.count - 1 }
         let lossTokens = batch.reduce(0) { $0 + $1.targetIds.count }
-        return TrainingStepWorkload(step: {
+        return TrainingStepWorkload(strategy: strategy, storedParameters: strategy.storedParameterCount, step: {
             optimizer.zeroGrad()
             let loss = strategy.loss(batch, task: task, context: context)
             loss.backward()
