@@ -74,6 +74,7 @@ let package = Package(
             name: "SetaCLI",
             dependencies: [
                 "SetaContinual",
+                "SetaDistributed",
                 "SetaModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import SetaContinual
 import SetaData
+import SetaDistributed
 import SetaExperts
 import SetaMetrics
 import SetaModels
@@ -165,7 +166,9 @@ func formatClock(_ seconds: Double) -> String {
 /// checkpoints. With `resume`, a run folder that already holds this run continues after its last checkpoint.
 func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
               targets: [TargetProjection]?, seta: SETAArguments?, baselines: BaselineArguments? = nil, benchmark: String?, run: URL, label: String,
-              exportPeer: URL? = nil, resume: Bool = false, config: String? = nil) throws -> RunResults {
+              exportPeer: URL? = nil, resume: Bool = false, config: String? = nil,
+              communicator: Communicator = SingleProcess()) throws -> RunResults {
+    let root = communicator.rank == 0                    // rank 0 alone prints progress and writes the run folder
     let description = RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                      benchmark: benchmark, seed: options.seed)
     signal(SIGXFSZ, SIG_IGN)             // over a file-size limit a write fails with an error instead of killing us
@@ -176,7 +179,10 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
     }
     try loadInitialAdapters()
     var resumePoint: ResumePoint?
-    if let existing = try? RunFolder.readDescription(run) {
+    let existing = try? RunFolder.readDescription(run)
+    communicator.barrier()                               // every rank has looked before rank 0 writes run.json
+    if communicator.size > 1, exportPeer != nil { throw ValidationError("--export-peer records a one-process run: run it without mpirun") }
+    if let existing {
         guard resume else {
             throw ValidationError("""
                 \(run.path) already holds a run (method \(existing.method), model \(existing.model), tasks \
@@ -201,9 +207,9 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
             strategy = restored
             try loadInitialAdapters()
             resumePoint = point
-            standardError("\(label)resuming after task \(point.completedTask + 1) of \(tasks.count)")
+            if root { standardError("\(label)resuming after task \(point.completedTask + 1) of \(tasks.count)") }
         }
-    } else {
+    } else if root {
         try makeFolder(run, purpose: "the run folder")
         try RunFolder.writeDescription(description, to: run)
         if let config { try writeAtomically(Data(config.utf8), to: run.appendingPathComponent("config.yaml")) }
@@ -211,25 +217,30 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
     let trainer = ContinualTrainer(model: lm, strategy: strategy, tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
     trainer.zeroShotCache = ZeroShotStore.cache(for: lm)
+    trainer.communicator = communicator
     let export = try exportPeer.map { try PeerExport(folder: $0, trainer: trainer) }
     Interruption.install()
     trainer.shouldStop = { Interruption.isRequested }
-    let log = RunLog(run: run), printer = ProgressPrinter(prefix: label)
+    let log = root ? RunLog(run: run) : nil, printer = ProgressPrinter(prefix: label)
+    if communicator.size > 1 { log?.record("data_parallel", ["ranks": communicator.size]) }
     let results: RunResults
     do {
-        results = try trainer.run(checkpoints: RunFolder.checkpoints(run), resume: resumePoint) { log.record($0); printer($0) }
+        results = try trainer.run(checkpoints: root ? RunFolder.checkpoints(run) : nil, resume: resumePoint) { p in
+            if root { log?.record(p); printer(p) }
+        }
     } catch TrainingError.interrupted(let completed) {
-        log.record("interrupted", ["completed_tasks": completed])
-        standardError("""
+        log?.record("interrupted", ["completed_tasks": completed])
+        if root { standardError("""
             \(label)interrupted: \(completed) of \(tasks.count) tasks completed and checkpointed in \(run.path)/checkpoints. \
             Continue with the same command plus --resume.
-            """)
+            """) }
         throw ExitCode(130)
     }
+    guard root else { return results }
     try export?.finish()
     try results.write(to: run.appendingPathComponent("results.json"))
     try RunFolder.writeTimings(trainer.timings, to: run)
-    log.record("finished", ["aa": results.metrics.aa])
+    log?.record("finished", ["aa": results.metrics.aa])
     return results
 }
 
@@ -295,6 +306,12 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try reportingErrors { try DataParallel.start() }
+        try DataParallel.run { try runRanks() }
+    }
+
+    /// The command, on every rank of an mpirun job (or in the one process).
+    private func runRanks() throws {
         var merged = self, sources: [String: String] = [:]
         try reportingErrors { sources = try merged.mergeConfigFile() }
         guard let seeds = try merged.seedList() else { return try merged.train(config: merged.resolvedConfigYAML(sources: sources)) }
@@ -333,12 +350,13 @@ struct Train: ParsableCommand {
             } else {
                 stream = try TaskStream.load(dataDir: URL(fileURLWithPath: data!), tasks: tasks!.split(separator: ",").map(String.init))
             }
-            let lm = try modelOptions.load()
+            let lm = try modelOptions.load(quiet: !DataParallel.isRoot)
             let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
                                        options: training.options(), targets: try training.targetList(), seta: setaArguments, baselines: baselineArguments, benchmark: benchmark,
                                        run: URL(fileURLWithPath: out!), label: "[\(method.rawValue)] ",
-                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume, config: config)
-            print(describe(results))
+                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume, config: config,
+                                       communicator: DataParallel.communicator)
+            if DataParallel.isRoot { print(describe(results)) }
         }
     }
 }
