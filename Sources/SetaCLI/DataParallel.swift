@@ -23,6 +23,9 @@ enum DataParallel {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount / max(w.localSize, 1))
         Parallelism.cores = cores
         BLAS.threads = cores
+        // mpirun signals every rank on Ctrl-C, and the survivors when a rank dies.
+        Interruption.message = "\nrank \(w.rank): stop requested (Ctrl-C, or mpirun stopping the job because a rank failed). "
+            + "The checkpoints of completed tasks are intact; the same command plus --resume continues, with any number of ranks."
         if w.rank == 0 {
             standardError("""
                 data-parallel over \(w.size) rank\(w.size == 1 ? "" : "s") (Open MPI; \(w.localSize) on this machine, \(cores) thread\(cores == 1 ? "" : "s") each). \

@@ -150,6 +150,44 @@ struct DataParallelTests {
         }
     }
 
+    /// The process of rank `rank` of a running job (found by its environment, set by mpirun).
+    func processOfRank(_ rank: Int) -> pid_t? {
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { pid_t($0) } ?? []
+        return ids.first { pid in
+            guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
+                  let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return environ.split(separator: 0).contains { $0.elementsEqual("OMPI_COMM_WORLD_RANK=\(rank)".utf8) }
+                && String(decoding: command, as: UTF8.self).contains(setaExecutable.path)
+        }
+    }
+
+    @Test func aRankThatDiesStopsTheJobAndTheLastCheckpointResumes() throws {
+        setenv("SETA_ZERO_SHOT_CACHE", "0", 1)
+        let data = try stream(), run = scratch()
+        var args = arguments("seta", data: data, out: run)
+        args[args.firstIndex(of: "--epochs")! + 1] = "30"                       // a long second task to die in
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: mpirunPath!)
+        job.arguments = ["-np", "2", "--oversubscribe"] + (geteuid() == 0 ? ["--allow-run-as-root"] : []) + [setaExecutable.path] + args
+        let err = Pipe()
+        job.standardOutput = FileHandle.nullDevice; job.standardError = err
+        try job.run()
+        while job.isRunning && !FileManager.default.fileExists(atPath: run + "/checkpoints/task-0/resume.json") { usleep(5_000) }
+        let victim = try #require(processOfRank(1), "rank 1 not found")
+        try #require(job.isRunning, "the job ended before rank 1 could be killed")
+        kill(victim, SIGKILL)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        job.waitUntilExit()
+        #expect(job.terminationStatus != 0)
+        #expect(stderr.contains("rank 1") && stderr.contains("exited on signal 9"), "mpirun names the rank that died: \(stderr)")
+        #expect(stderr.contains("checkpoints of completed tasks are intact"), "\(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: run + "/results.json"))
+        #expect(!FileManager.default.fileExists(atPath: run + "/checkpoints/task-1"))
+        // The last task-boundary checkpoint is whole: one process continues from it.
+        let resumed = try runSeta(args + ["--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("resuming after task 1 of 2"), "stderr: \(resumed.stderr)")
+    }
+
     @Test func onlyRankZeroWrites() throws {
         let data = try stream(), run = scratch()
         let result = try mpirun(2, arguments("seq-lora", data: data, out: run))
