@@ -83,7 +83,7 @@ let package = Package(
         // Micro-benchmarks of the core (GEMM, fused attention) and of the default model's forward — an executable, never a test.
         .executableTarget(
             name: "SetaMicrobench",
-            dependencies: ["SetaModels"],
+            dependencies: ["SetaModels", "SetaDistributed"],
             swiftSettings: kernelFlags
         ),
         // Seeded input mutations for the parser fuzz suites (the *FuzzTests files); test support, not a product.
