@@ -414,6 +414,9 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] ?? "1") ?? 1 > 1 {
+                throw ValidationError("seta demo runs in one process; for data-parallel training run seta train under mpirun")
+            }
             let lm = try modelOptions.load()
             let tasks = DemoStream.tasks(seed: seed, trainPerTask: trainPerTask, testPerTask: testPerTask)
             var options = TrainingOptions()

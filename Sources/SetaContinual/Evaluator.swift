@@ -52,8 +52,8 @@ extension LanguageModel {
 struct Evaluator {
     let model: LanguageModel
     let batchSize: Int
-    /// With several ranks, rank r decodes batches r, r + size, … (the same batches as one process, so the same
-    /// predictions) and every rank receives all of them (`gathered`) before scoring.
+    /// With several ranks, each rank decodes a share of the batches (the same batches as one process, so the same
+    /// predictions; balanced by padded prompt tokens) and every rank receives all of them (`gathered`) before scoring.
     var communicator: Communicator = SingleProcess()
 
     /// What one rank decoded: test-example indices with their predictions and routes (-1: no gate).
@@ -65,7 +65,12 @@ struct Evaluator {
         // Similar lengths together: less padding.
         let order = task.test.indices.sorted { task.test[$0].promptIds.count < task.test[$1].promptIds.count }
         var decoded = Decoded()
-        for start in communicator.shard(Array(stride(from: 0, to: order.count, by: batchSize))) {
+        let starts = Array(stride(from: 0, to: order.count, by: batchSize))
+        let costs = starts.map { start in                       // rows × (longest prompt + new tokens)
+            let idx = order[start..<min(start + batchSize, order.count)]
+            return idx.count * ((idx.map { task.test[$0].promptIds.count }.max() ?? 0) + task.maxNewTokens)
+        }
+        for start in communicator.balancedShare(costs: costs).map({ starts[$0] }) {
             let idx = Array(order[start..<min(start + batchSize, order.count)])
             let prompts = idx.map { task.test[$0].promptIds }
             let chosen = strategy?.route(prompts: prompts, evaluating: index, model: model)

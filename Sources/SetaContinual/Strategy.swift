@@ -43,11 +43,12 @@ public final class TrainingContext {
 
     /// Mean next-token loss over all completion tokens of `examples`. The examples run in groups of similar
     /// length (`options.rowsPerForward` each, right-padded): Σ_g (n_g / N) · mean_g is the batch's mean.
-    /// With several ranks, rank r computes groups r, r + size, …: its part of that sum (a zero constant when it
-    /// has no group), and the parts' gradients summed over ranks are the batch's gradient (`reduceGradients`).
+    /// With several ranks, each rank computes a share of the groups (balanced by padded tokens): its part of that
+    /// sum (a zero constant when it has no group), and the parts' gradients summed over ranks are the batch's
+    /// gradient (`reduceGradients`).
     public func languageModelLoss(_ examples: [PreparedExample]) -> Tensor {
         let groups = Batch.lengthGroups(examples, rows: options.rowsPerForward)
-        let mine = communicator.shard(Array(groups.indices))
+        let mine = communicator.balancedShare(costs: groups.map { g in g.count * (g.map { $0.promptIds.count + $0.targetIds.count }.max() ?? 0) })
         guard !mine.isEmpty else { return Tensor(zeros: [1]) }
         let loss = groupsLoss(mine.map { groups[$0] }, scaled: groups.count > 1, totalTokens: examples.reduce(0) { $0 + $1.targetIds.count })
         languageModelTerms?.append(loss)

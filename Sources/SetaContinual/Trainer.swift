@@ -144,7 +144,7 @@ public final class ContinualTrainer {
         let evaluator = Evaluator(model: model, batchSize: options.evalBatchSize, communicator: communicator)
         let distributed = communicator.size > 1
         func stopRequested() -> Bool { communicator.any(shouldStop()) }   // every rank stops at the same point
-        var stepSeconds = 0.0, allReduceSeconds = 0.0
+        var stepSeconds = 0.0, allReduceSeconds = 0.0, waitSeconds = 0.0
         let names = tasks.map(\.name)
         var start = clock.now
         let zeroShot: [Double], context: TrainingContext
@@ -208,9 +208,12 @@ public final class ContinualTrainer {
                 if objective.requiresGrad { objective.backward() }
                 var lossValue = loss.values[0]
                 if distributed {                                 // the batch's gradient (and loss) on every rank
+                    let w0 = clock.now
+                    communicator.barrier()                       // waiting for the slowest rank, timed apart
                     let r0 = clock.now
                     lossValue = Float(gradientReduction.allReduce(optimizer.parameters, scalars: [Double(objective.values[0])],
                                                                   over: communicator)[0])
+                    waitSeconds += seconds(r0 - w0)
                     allReduceSeconds += seconds(clock.now - r0)
                 }
                 clipGradientNorm(optimizer.parameters, maxNorm: options.maxGradNorm)   // the global norm
@@ -230,7 +233,8 @@ public final class ContinualTrainer {
                 timings["ranks"] = Double(communicator.size)
                 timings["step_seconds_rank0"] = (timings["step_seconds_rank0"] ?? 0) + stepSeconds
                 timings["gradient_allreduce_seconds_rank0"] = (timings["gradient_allreduce_seconds_rank0"] ?? 0) + allReduceSeconds
-                stepSeconds = 0; allReduceSeconds = 0
+                timings["wait_for_ranks_seconds_rank0"] = (timings["wait_for_ranks_seconds_rank0"] ?? 0) + waitSeconds
+                stepSeconds = 0; allReduceSeconds = 0; waitSeconds = 0
             }
 
             start = clock.now

@@ -57,4 +57,21 @@ extension Communicator {
     public func shard<T>(_ items: [T]) -> [T] {
         size == 1 ? items : items.indices.filter { $0 % size == rank }.map { items[$0] }
     }
+
+    /// The indices of work items of these costs that this rank handles, ascending: the items are dealt out
+    /// largest first, each to the rank with the least work so far (ties: the lower index, the lower rank), so
+    /// ranks finish together — a pure function of the costs, the same on every rank.
+    public func balancedShare(costs: [Int]) -> [Int] {
+        size == 1 ? Array(costs.indices) : balancedAssignment(costs: costs, ranks: size)[rank]
+    }
+}
+
+/// Longest-processing-time-first assignment of items (by cost) to `ranks` bins; each bin's indices ascending.
+public func balancedAssignment(costs: [Int], ranks: Int) -> [[Int]] {
+    var bins = [[Int]](repeating: [], count: ranks), load = [Int](repeating: 0, count: ranks)
+    for i in costs.indices.sorted(by: { costs[$0] != costs[$1] ? costs[$0] > costs[$1] : $0 < $1 }) {
+        let r = load.indices.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
+        bins[r].append(i); load[r] += costs[i]
+    }
+    return bins.map { $0.sorted() }
 }
