@@ -1,4 +1,4 @@
-// seta train | predict | demo
+// seta train | predict (demo: DemoCommand.swift)
 import ArgumentParser
 import Foundation
 import SetaContinual
@@ -116,50 +116,6 @@ struct SETAArguments: ParsableArguments {
             throw ValidationError("--unique-init must be zero or nearest, got \(uniqueInit)")
         }
     }
-}
-
-/// Renders training progress: a live line on a terminal, plain periodic lines otherwise.
-final class ProgressPrinter {
-    let interactive = isatty(STDERR_FILENO) != 0
-    var lastPlain = Date.distantPast, taskStart = Date()
-    var taskCount = 0
-    let prefix: String
-    init(prefix: String) { self.prefix = prefix }
-
-    func callAsFunction(_ p: TrainingProgress) {
-        switch p {
-        case let .zeroShot(task, count):
-            line("zero-shot evaluation \(task + 1)/\(count)", final: false)
-        case let .taskStarted(task, count, name, steps):
-            taskCount = count
-            line("task \(task + 1)/\(count) \(name): \(steps) steps", final: true)
-        case let .step(task, step, count, loss, tps):
-            if step == 1 { taskStart = Date() }
-            let perStep = Date().timeIntervalSince(taskStart) / Double(max(step - 1, 1))
-            let eta = step > 1 ? ", task ETA " + formatClock(perStep * Double(count - step)) : ""
-            line(String(format: "task %d/%d step %d/%d loss %.4f %.0f tokens/s", task + 1, taskCount, step, count, loss, tps) + eta,
-                 final: false, throttle: step != count)
-        case let .evaluating(after, task, done, count):
-            line("after task \(after + 1): evaluating task \(task + 1) \(done)/\(count)", final: false)
-        case let .taskFinished(task, scores):
-            line("after task \(task + 1): " + scores.map { String(format: "%.1f", $0) }.joined(separator: " "), final: true)
-        }
-    }
-
-    private func line(_ text: String, final: Bool, throttle: Bool = true) {
-        if interactive {
-            FileHandle.standardError.write(("\r\u{1B}[K" + prefix + text + (final ? "\n" : "")).data(using: .utf8)!)
-        } else if final || !throttle || Date().timeIntervalSince(lastPlain) > 10 {
-            lastPlain = Date()
-            standardError(prefix + text)
-        }
-    }
-}
-
-/// 75 s → "1:15", 3725 s → "1:02:05".
-func formatClock(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
 }
 
 /// Runs one method over a stream into `run`, writing run.json, results.json, timings.json, log.jsonl and
@@ -391,55 +347,6 @@ struct Predict: ParsableCommand {
                 print(text)
                 if let expert { standardError("expert: \(description.tasks[expert])") }
             }
-        }
-    }
-}
-
-struct Demo: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run SETA and SeqLoRA on a built-in 4-task stream with the default model and compare them.",
-        discussion: """
-        The stream: four questions about the same lists of words, each answered with its own made-up label words
-        (see DemoStream in the library). Writes OUT/seta and OUT/seq-lora run folders.
-        Example: seta demo --out runs/demo
-        """)
-    @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "Output folder (default runs/demo).") var out: String = "runs/demo"
-    @Option(help: "Training examples per task.") var trainPerTask: Int = 100
-    @Option(help: "Test examples per task.") var testPerTask: Int = 50
-    @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float = 2e-3
-    @Option(help: "Epochs per task.") var epochs: Int = 3
-    @OptionGroup var setaArguments: SETAArguments
-
-    func run() throws {
-        try reportingErrors {
-            if Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] ?? "1") ?? 1 > 1 {
-                throw ValidationError("seta demo runs in one process; for data-parallel training run seta train under mpirun")
-            }
-            let lm = try modelOptions.load()
-            let tasks = DemoStream.tasks(seed: seed, trainPerTask: trainPerTask, testPerTask: testPerTask)
-            var options = TrainingOptions()
-            options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed
-            options.learningRate = learningRate
-            options.epochs = epochs
-            // The demo anchors harder than SETA.md's default (λ = 1): on this stream λ = 1 let the second task
-            // drift by ~12 points while later tasks trained, λ = 10 kept every task (see README).
-            var seta = setaArguments
-            if seta.lambda == nil { seta.lambda = 10 }
-            var blocks: [String] = []
-            for method in [Method.seta, .seqLoRA] {
-                // A previous demo in the same place is replaced (the demo is reproducible); anything else is kept.
-                let folder = URL(fileURLWithPath: out).appendingPathComponent(method.rawValue)
-                if let previous = try? RunFolder.readDescription(folder), previous.benchmark == "demo" {
-                    try FileManager.default.removeItem(at: folder)
-                }
-                let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: tasks, options: options,
-                                           targets: nil, seta: seta, benchmark: "demo", run: URL(fileURLWithPath: out).appendingPathComponent(method.rawValue),
-                                           label: "[\(method.rawValue)] ")
-                blocks.append(describe(results))
-            }
-            print(renderSideBySide(blocks[0], blocks[1]))
         }
     }
 }
