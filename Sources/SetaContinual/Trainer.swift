@@ -228,9 +228,9 @@ public final class ContinualTrainer {
             optimizer.zeroGrad()
             strategy.endTask(t, context: context)
             timings["train_task_\(t)_seconds"] = seconds(clock.now - start)
+            if distributed || timings["ranks"] != nil { timings["ranks"] = Double(communicator.size) }   // of the last task
             if distributed {
                 try checkRanksAgree(after: t)
-                timings["ranks"] = Double(communicator.size)
                 timings["step_seconds_rank0"] = (timings["step_seconds_rank0"] ?? 0) + stepSeconds
                 timings["gradient_allreduce_seconds_rank0"] = (timings["gradient_allreduce_seconds_rank0"] ?? 0) + allReduceSeconds
                 timings["wait_for_ranks_seconds_rank0"] = (timings["wait_for_ranks_seconds_rank0"] ?? 0) + waitSeconds
