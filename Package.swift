@@ -5,7 +5,8 @@
 //   seta (CLI) ─► SetaContinual ─► SetaExperts ─► SetaModels ─► SetaTensor ─► CBLAS (OpenBLAS)
 //                      │                              └───────► SetaTokenizers
 //                      ├──────► SetaData
-//                      └──────► SetaMetrics
+//                      ├──────► SetaMetrics
+//                      └──────► SetaDistributed ─► SetaTensor, CMPIShim (Open MPI, dlopened under mpirun only)
 import PackageDescription
 
 /// Hot kernels are built optimised even in debug builds (a debug kernel is ~700× slower), for a CPU with
@@ -37,6 +38,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Open MPI loaded at run time (dlopen of libmpi.so.40, handles by dlsym): no MPI headers or libraries at
+        // build time; a process not started by mpirun never loads it.
+        .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
+        // Data parallelism (the Horovod model): the communicator (one process, or Open MPI) and the bucketed
+        // gradient all-reduce.
+        .target(name: "SetaDistributed", dependencies: ["SetaTensor", "CMPIShim"], swiftSettings: kernelFlags),
         // Tensor core: storage, ops with hand-written backward, autodiff, optimisers, RNG. Knows nothing of LMs.
         .target(
             name: "SetaTensor",
@@ -62,11 +69,12 @@ let package = Package(
         // Adapters and experts: LoRA, SETA's expert pools (shared sub-blocks, unique experts), the gate.
         .target(name: "SetaExperts", dependencies: ["SetaModels"], swiftSettings: kernelFlags),
         // Continual strategies (one file per method) and the trainer that runs a task stream.
-        .target(name: "SetaContinual", dependencies: ["SetaExperts", "SetaData", "SetaMetrics"], swiftSettings: kernelFlags),
+        .target(name: "SetaContinual", dependencies: ["SetaExperts", "SetaData", "SetaMetrics", "SetaDistributed"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "SetaCLI",
             dependencies: [
                 "SetaContinual",
+                "SetaDistributed",
                 "SetaModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -75,7 +83,7 @@ let package = Package(
         // Micro-benchmarks of the core (GEMM, fused attention) and of the default model's forward — an executable, never a test.
         .executableTarget(
             name: "SetaMicrobench",
-            dependencies: ["SetaModels"],
+            dependencies: ["SetaModels", "SetaDistributed"],
             swiftSettings: kernelFlags
         ),
         // Seeded input mutations for the parser fuzz suites (the *FuzzTests files); test support, not a product.

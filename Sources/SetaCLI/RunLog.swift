@@ -10,6 +10,8 @@ enum Interruption {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     static var isRequested: Bool { requested }
+    /// What the first signal prints (a data-parallel job says why mpirun may have sent it).
+    nonisolated(unsafe) static var message = "\nstopping after the current step (writes in progress finish; Ctrl-C again to quit now)"
 
     static func install() {
         guard sources.isEmpty else { return }
@@ -19,7 +21,7 @@ enum Interruption {
             source.setEventHandler {
                 if requested { exit(130) }
                 requested = true
-                standardError("\nstopping after the current step (writes in progress finish; Ctrl-C again to quit now)")
+                standardError(message)
             }
             source.resume()
             sources.append(source)

@@ -1,8 +1,9 @@
-// seta train | predict | demo
+// seta train | predict (demo: DemoCommand.swift)
 import ArgumentParser
 import Foundation
 import SetaContinual
 import SetaData
+import SetaDistributed
 import SetaExperts
 import SetaMetrics
 import SetaModels
@@ -117,55 +118,13 @@ struct SETAArguments: ParsableArguments {
     }
 }
 
-/// Renders training progress: a live line on a terminal, plain periodic lines otherwise.
-final class ProgressPrinter {
-    let interactive = isatty(STDERR_FILENO) != 0
-    var lastPlain = Date.distantPast, taskStart = Date()
-    var taskCount = 0
-    let prefix: String
-    init(prefix: String) { self.prefix = prefix }
-
-    func callAsFunction(_ p: TrainingProgress) {
-        switch p {
-        case let .zeroShot(task, count):
-            line("zero-shot evaluation \(task + 1)/\(count)", final: false)
-        case let .taskStarted(task, count, name, steps):
-            taskCount = count
-            line("task \(task + 1)/\(count) \(name): \(steps) steps", final: true)
-        case let .step(task, step, count, loss, tps):
-            if step == 1 { taskStart = Date() }
-            let perStep = Date().timeIntervalSince(taskStart) / Double(max(step - 1, 1))
-            let eta = step > 1 ? ", task ETA " + formatClock(perStep * Double(count - step)) : ""
-            line(String(format: "task %d/%d step %d/%d loss %.4f %.0f tokens/s", task + 1, taskCount, step, count, loss, tps) + eta,
-                 final: false, throttle: step != count)
-        case let .evaluating(after, task, done, count):
-            line("after task \(after + 1): evaluating task \(task + 1) \(done)/\(count)", final: false)
-        case let .taskFinished(task, scores):
-            line("after task \(task + 1): " + scores.map { String(format: "%.1f", $0) }.joined(separator: " "), final: true)
-        }
-    }
-
-    private func line(_ text: String, final: Bool, throttle: Bool = true) {
-        if interactive {
-            FileHandle.standardError.write(("\r\u{1B}[K" + prefix + text + (final ? "\n" : "")).data(using: .utf8)!)
-        } else if final || !throttle || Date().timeIntervalSince(lastPlain) > 10 {
-            lastPlain = Date()
-            standardError(prefix + text)
-        }
-    }
-}
-
-/// 75 s → "1:15", 3725 s → "1:02:05".
-func formatClock(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
-}
-
 /// Runs one method over a stream into `run`, writing run.json, results.json, timings.json, log.jsonl and
 /// checkpoints. With `resume`, a run folder that already holds this run continues after its last checkpoint.
 func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
               targets: [TargetProjection]?, seta: SETAArguments?, baselines: BaselineArguments? = nil, benchmark: String?, run: URL, label: String,
-              exportPeer: URL? = nil, resume: Bool = false, config: String? = nil) throws -> RunResults {
+              exportPeer: URL? = nil, resume: Bool = false, config: String? = nil,
+              communicator: Communicator = SingleProcess()) throws -> RunResults {
+    let root = communicator.rank == 0                    // rank 0 alone prints progress and writes the run folder
     let description = RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                      benchmark: benchmark, seed: options.seed)
     signal(SIGXFSZ, SIG_IGN)             // over a file-size limit a write fails with an error instead of killing us
@@ -176,7 +135,10 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
     }
     try loadInitialAdapters()
     var resumePoint: ResumePoint?
-    if let existing = try? RunFolder.readDescription(run) {
+    let existing = try? RunFolder.readDescription(run)
+    communicator.barrier()                               // every rank has looked before rank 0 writes run.json
+    if communicator.size > 1, exportPeer != nil { throw ValidationError("--export-peer records a one-process run: run it without mpirun") }
+    if let existing {
         guard resume else {
             throw ValidationError("""
                 \(run.path) already holds a run (method \(existing.method), model \(existing.model), tasks \
@@ -201,9 +163,9 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
             strategy = restored
             try loadInitialAdapters()
             resumePoint = point
-            standardError("\(label)resuming after task \(point.completedTask + 1) of \(tasks.count)")
+            if root { standardError("\(label)resuming after task \(point.completedTask + 1) of \(tasks.count)") }
         }
-    } else {
+    } else if root {
         try makeFolder(run, purpose: "the run folder")
         try RunFolder.writeDescription(description, to: run)
         if let config { try writeAtomically(Data(config.utf8), to: run.appendingPathComponent("config.yaml")) }
@@ -211,25 +173,30 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
     let trainer = ContinualTrainer(model: lm, strategy: strategy, tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
     trainer.zeroShotCache = ZeroShotStore.cache(for: lm)
+    trainer.communicator = communicator
     let export = try exportPeer.map { try PeerExport(folder: $0, trainer: trainer) }
     Interruption.install()
     trainer.shouldStop = { Interruption.isRequested }
-    let log = RunLog(run: run), printer = ProgressPrinter(prefix: label)
+    let log = root ? RunLog(run: run) : nil, printer = ProgressPrinter(prefix: label)
+    if communicator.size > 1 { log?.record("data_parallel", ["ranks": communicator.size]) }
     let results: RunResults
     do {
-        results = try trainer.run(checkpoints: RunFolder.checkpoints(run), resume: resumePoint) { log.record($0); printer($0) }
+        results = try trainer.run(checkpoints: root ? RunFolder.checkpoints(run) : nil, resume: resumePoint) { p in
+            if root { log?.record(p); printer(p) }
+        }
     } catch TrainingError.interrupted(let completed) {
-        log.record("interrupted", ["completed_tasks": completed])
-        standardError("""
+        log?.record("interrupted", ["completed_tasks": completed])
+        if root { standardError("""
             \(label)interrupted: \(completed) of \(tasks.count) tasks completed and checkpointed in \(run.path)/checkpoints. \
             Continue with the same command plus --resume.
-            """)
+            """) }
         throw ExitCode(130)
     }
+    guard root else { return results }
     try export?.finish()
     try results.write(to: run.appendingPathComponent("results.json"))
     try RunFolder.writeTimings(trainer.timings, to: run)
-    log.record("finished", ["aa": results.metrics.aa])
+    log?.record("finished", ["aa": results.metrics.aa])
     return results
 }
 
@@ -295,6 +262,12 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try reportingErrors { try DataParallel.start() }
+        try DataParallel.run { try runRanks() }
+    }
+
+    /// The command, on every rank of an mpirun job (or in the one process).
+    private func runRanks() throws {
         var merged = self, sources: [String: String] = [:]
         try reportingErrors { sources = try merged.mergeConfigFile() }
         guard let seeds = try merged.seedList() else { return try merged.train(config: merged.resolvedConfigYAML(sources: sources)) }
@@ -333,12 +306,13 @@ struct Train: ParsableCommand {
             } else {
                 stream = try TaskStream.load(dataDir: URL(fileURLWithPath: data!), tasks: tasks!.split(separator: ",").map(String.init))
             }
-            let lm = try modelOptions.load()
+            let lm = try modelOptions.load(quiet: !DataParallel.isRoot)
             let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
                                        options: training.options(), targets: try training.targetList(), seta: setaArguments, baselines: baselineArguments, benchmark: benchmark,
                                        run: URL(fileURLWithPath: out!), label: "[\(method.rawValue)] ",
-                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume, config: config)
-            print(describe(results))
+                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume, config: config,
+                                       communicator: DataParallel.communicator)
+            if DataParallel.isRoot { print(describe(results)) }
         }
     }
 }
@@ -373,52 +347,6 @@ struct Predict: ParsableCommand {
                 print(text)
                 if let expert { standardError("expert: \(description.tasks[expert])") }
             }
-        }
-    }
-}
-
-struct Demo: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run SETA and SeqLoRA on a built-in 4-task stream with the default model and compare them.",
-        discussion: """
-        The stream: four questions about the same lists of words, each answered with its own made-up label words
-        (see DemoStream in the library). Writes OUT/seta and OUT/seq-lora run folders.
-        Example: seta demo --out runs/demo
-        """)
-    @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "Output folder (default runs/demo).") var out: String = "runs/demo"
-    @Option(help: "Training examples per task.") var trainPerTask: Int = 100
-    @Option(help: "Test examples per task.") var testPerTask: Int = 50
-    @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float = 2e-3
-    @Option(help: "Epochs per task.") var epochs: Int = 3
-    @OptionGroup var setaArguments: SETAArguments
-
-    func run() throws {
-        try reportingErrors {
-            let lm = try modelOptions.load()
-            let tasks = DemoStream.tasks(seed: seed, trainPerTask: trainPerTask, testPerTask: testPerTask)
-            var options = TrainingOptions()
-            options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed
-            options.learningRate = learningRate
-            options.epochs = epochs
-            // The demo anchors harder than SETA.md's default (λ = 1): on this stream λ = 1 let the second task
-            // drift by ~12 points while later tasks trained, λ = 10 kept every task (see README).
-            var seta = setaArguments
-            if seta.lambda == nil { seta.lambda = 10 }
-            var blocks: [String] = []
-            for method in [Method.seta, .seqLoRA] {
-                // A previous demo in the same place is replaced (the demo is reproducible); anything else is kept.
-                let folder = URL(fileURLWithPath: out).appendingPathComponent(method.rawValue)
-                if let previous = try? RunFolder.readDescription(folder), previous.benchmark == "demo" {
-                    try FileManager.default.removeItem(at: folder)
-                }
-                let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: tasks, options: options,
-                                           targets: nil, seta: seta, benchmark: "demo", run: URL(fileURLWithPath: out).appendingPathComponent(method.rawValue),
-                                           label: "[\(method.rawValue)] ")
-                blocks.append(describe(results))
-            }
-            print(renderSideBySide(blocks[0], blocks[1]))
         }
     }
 }

@@ -92,7 +92,7 @@ public final class EWCLoRA: ContinualStrategy {
     static func empiricalFisher(of parameters: [Tensor], examples: [PreparedExample], context: TrainingContext) -> [Tensor] {
         let fisher = parameters.map { Tensor(zeros: $0.shape) }
         let n = Float(max(examples.count, 1))
-        for example in examples {
+        for example in context.shard(examples) {                 // with several ranks: this rank's examples
             parameters.forEach { $0.zeroGrad() }
             context.negativeLogLikelihood(example).backward()
             for (theta, f) in zip(parameters, fisher) {
@@ -100,6 +100,7 @@ public final class EWCLoRA: ContinualStrategy {
                 for i in 0..<f.count { f.data[i] += g.data[i] * g.data[i] / n }
             }
         }
+        context.sumOverRanks(fisher)                                 // the ranks' shares of the mean
         parameters.forEach { $0.zeroGrad() }
         return fisher
     }

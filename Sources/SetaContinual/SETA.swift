@@ -7,10 +7,12 @@
 // Task t, in the order the hooks run:
 //   1. adaptive gating expansion — a unique expert U_t (B = 0) in every pool;
 //   2. gradient-sensitivity probe — s_b = EMA over n_probe batches of mean_{θ∈b} |θ · ∂L_t/∂θ|
-//      (mean |∂L_t/∂θ| for blocks still at B = 0, whose θ·g vanishes);
+//      (mean |∂L_t/∂θ| for blocks still at B = 0, whose θ·g vanishes); with several ranks the gradient is summed
+//      over ranks before the absolute value, so every rank scores and decides identically;
 //   3. Split-on-Share — split / shared / frozen per block (SplitOnShare.swift);
 //   4. training with elastic anchoring on the shared blocks that train in place;
-//   5. consolidation — Fisher diagonal F of the shared parameters on task t, Ω ← γ Ω + F, anchors θ* ← θ,
+//   5. consolidation — Fisher diagonal F of the shared parameters on task t (ranks square whole examples'
+//      gradients and sum their shares), Ω ← γ Ω + F, anchors θ* ← θ,
 //      U_t and its copies frozen, the gate stores μ_t and task t's share of the scatter.
 import Foundation
 import SetaExperts
@@ -170,7 +172,9 @@ public final class SETA: GatedStrategy {
         for (i, batch) in batches.enumerated() {
             shared.forEach { $0.zeroGrad() }
             routing.route(allTo: t, tasks: t + 1, sequences: batch.count)
-            context.languageModelLoss(Array(batch)).backward()
+            let loss = context.languageModelLoss(Array(batch))     // this rank's part of the batch
+            if loss.requiresGrad { loss.backward() }
+            context.reduceGradients(shared)                        // the batch's gradient, before |θ · g|
             for (p, pool) in pools.enumerated() {
                 for b in 0..<pool.shape.blocks {
                     let (a, bb) = (pool.sharedA[b], pool.sharedB[b])
@@ -235,7 +239,7 @@ public final class SETA: GatedStrategy {
         }
         let examples = context.batches(of: context.tasks[t], size: 1, rng: &rng).prefix(options.fisherExamples).map { $0[0] }
         let n = Float(max(examples.count, 1))
-        for example in examples {
+        for example in context.shard(examples) {                 // each rank squares whole examples' gradients
             shared.forEach { $0.zeroGrad() }
             routing.route(allTo: t, tasks: t + 1, sequences: 1)
             context.negativeLogLikelihood(example).backward()
@@ -248,6 +252,7 @@ public final class SETA: GatedStrategy {
                 }
             }
         }
+        context.sumOverRanks(fisher.flatMap { $0.flatMap { [$0.a, $0.b] } })
         return fisher
     }
 

@@ -2,6 +2,7 @@
 // (attach → beginTask → loss per step → endTask), and what it stores. One file per method.
 import Foundation
 import SetaData
+import SetaDistributed
 import SetaExperts
 import SetaMetrics
 import SetaModels
@@ -29,29 +30,64 @@ public final class TrainingContext {
     public let options: TrainingOptions
     public let tasks: [PreparedTask]
     public var rng: SeededRNG
-    init(model: LanguageModel, options: TrainingOptions, tasks: [PreparedTask], rng: SeededRNG) {
-        self.model = model; self.options = options; self.tasks = tasks; self.rng = rng
+    /// The ranks of a data-parallel job (one process: `SingleProcess`). Every rank runs the same hooks on the same
+    /// batches with the same RNG streams; only the forward/backward work is divided (languageModelLoss, shard).
+    public let communicator: Communicator
+    /// The language-model terms of the trainer's step (nil outside one): on ranks other than 0 only these are
+    /// backpropagated, so a strategy's own terms (penalties on parameters) count once, on rank 0.
+    var languageModelTerms: [Tensor]?
+    init(model: LanguageModel, options: TrainingOptions, tasks: [PreparedTask], rng: SeededRNG,
+         communicator: Communicator = SingleProcess()) {
+        self.model = model; self.options = options; self.tasks = tasks; self.rng = rng; self.communicator = communicator
     }
 
     /// Mean next-token loss over all completion tokens of `examples`. The examples run in groups of similar
     /// length (`options.rowsPerForward` each, right-padded): Σ_g (n_g / N) · mean_g is the batch's mean.
+    /// With several ranks, each rank computes a share of the groups (balanced by padded tokens): its part of that
+    /// sum (a zero constant when it has no group), and the parts' gradients summed over ranks are the batch's
+    /// gradient (`reduceGradients`).
     public func languageModelLoss(_ examples: [PreparedExample]) -> Tensor {
         let groups = Batch.lengthGroups(examples, rows: options.rowsPerForward)
-        let total = examples.reduce(0) { $0 + $1.targetIds.count }
+        let mine = communicator.balancedShare(costs: groups.map { g in g.count * (g.map { $0.promptIds.count + $0.targetIds.count }.max() ?? 0) })
+        guard !mine.isEmpty else { return Tensor(zeros: [1]) }
+        let loss = groupsLoss(mine.map { groups[$0] }, scaled: groups.count > 1, totalTokens: examples.reduce(0) { $0 + $1.targetIds.count })
+        languageModelTerms?.append(loss)
+        return loss
+    }
+
+    private func groupsLoss(_ groups: [[PreparedExample]], scaled: Bool, totalTokens total: Int) -> Tensor {
         var loss: Tensor?
         for group in groups {
             let batch = Batch(group, padId: model.padId)
             var part = model.network.loss(ids: batch.ids, targets: batch.targets, batch: group.count)
-            if groups.count > 1 { part = scale(part, Float(group.reduce(0) { $0 + $1.targetIds.count }) / Float(total)) }
+            if scaled { part = scale(part, Float(group.reduce(0) { $0 + $1.targetIds.count }) / Float(total)) }
             loss = loss.map { add($0, part) } ?? part
         }
         return loss!
     }
 
     /// Σ over completion tokens of −log p (a sum, not a mean): per-example Fisher terms need ∂ log p(y|x)/∂θ.
+    /// Always this rank's whole example (per-example statistics are sharded by example: `shard`).
     public func negativeLogLikelihood(_ example: PreparedExample) -> Tensor {
-        let loss = languageModelLoss([example])
+        let groups = Batch.lengthGroups([example], rows: options.rowsPerForward)
+        let loss = groupsLoss(groups, scaled: false, totalTokens: example.targetIds.count)
         return scale(loss, Float(example.targetIds.count))
+    }
+
+    /// The items this rank handles (all of them in one process): for statistics made of per-example terms
+    /// (Fisher diagonals), each rank sums its examples' terms and `sumOverRanks` adds the ranks' sums.
+    public func shard<T>(_ items: [T]) -> [T] { communicator.shard(items) }
+
+    /// Sums the values of `tensors` over ranks, in place (no-op in one process).
+    public func sumOverRanks(_ tensors: [Tensor]) {
+        GradientReduction().allReduceValues(tensors, over: communicator)
+    }
+
+    /// Sums the gradients of `parameters` over ranks, in place (no-op in one process): after a backward pass of
+    /// `languageModelLoss`, the gradient of the whole batch on every rank — before any absolute value or square
+    /// is taken of it (sensitivity probes).
+    public func reduceGradients(_ parameters: [Tensor]) {
+        _ = GradientReduction().allReduce(parameters, over: communicator)
     }
 
     /// Batches of task t's training examples in a seeded order (the same order for a seed, every run).

@@ -1,8 +1,15 @@
 // The continual trainer: runs a task stream through a strategy, and after every task evaluates every task of
 // the stream — seen and unseen — without telling the model the task (the accuracy matrix), plus the base
 // model's zero-shot row. Writes a checkpoint at every task boundary.
+//
+// Data-parallel (several ranks, `communicator`): every rank runs this same loop on the same batches with the same
+// RNG streams; each computes its share of every batch's loss (TrainingContext.languageModelLoss), the gradients
+// are summed over ranks before clipping and the step (so every rank holds the same adapters), statistics for
+// decisions are reduced the same way (the strategies), evaluation is sharded by batch and gathered, and rank 0
+// alone writes checkpoints.
 import Foundation
 import SetaData
+import SetaDistributed
 import SetaExperts
 import SetaMetrics
 import SetaModels
@@ -68,9 +75,13 @@ public struct ZeroShotCache {
 public enum TrainingError: Error, LocalizedError, Equatable {
     /// Stopped on request (Ctrl-C) after `completedTasks` tasks (their checkpoints are written).
     case interrupted(completedTasks: Int)
+    /// Data-parallel ranks hold different adapters after task `task` (a bug: every rank must take the same steps).
+    case ranksDiverged(task: Int, checksums: [String])
     public var errorDescription: String? {
         switch self {
         case .interrupted(let n): return "interrupted after \(n) completed task\(n == 1 ? "" : "s")"
+        case let .ranksDiverged(task, sums):
+            return "the ranks hold different adapters after task \(task + 1) (checksums by rank: \(sums.joined(separator: ", ")))"
         }
     }
 }
@@ -95,6 +106,10 @@ public final class ContinualTrainer {
     /// Polled between steps and evaluation batches; true stops the run with `TrainingError.interrupted` (the
     /// checkpoints of completed tasks stay; `run(resume:)` continues from the last one).
     public var shouldStop: () -> Bool = { false }
+    /// The ranks of a data-parallel job; one process by default. Only rank 0 writes checkpoints and the zero-shot cache.
+    public var communicator: Communicator = SingleProcess()
+    /// Packs gradients into buckets for the all-reduce.
+    public var gradientReduction = GradientReduction()
 
     public init(model: LanguageModel, strategy: ContinualStrategy, tasks: [TaskData], options: TrainingOptions,
                 modelName: String, benchmark: String?) {
@@ -126,7 +141,10 @@ public final class ContinualTrainer {
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> RunResults {
         let clock = ContinuousClock()
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-        let evaluator = Evaluator(model: model, batchSize: options.evalBatchSize)
+        let evaluator = Evaluator(model: model, batchSize: options.evalBatchSize, communicator: communicator)
+        let distributed = communicator.size > 1
+        func stopRequested() -> Bool { communicator.any(shouldStop()) }   // every rank stops at the same point
+        var stepSeconds = 0.0, allReduceSeconds = 0.0, waitSeconds = 0.0
         let names = tasks.map(\.name)
         var start = clock.now
         let zeroShot: [Double], context: TrainingContext
@@ -139,28 +157,30 @@ public final class ContinualTrainer {
             precondition(resume.options == options, "resume: the options differ from the run's")
             zeroShot = resume.zeroShot; rows = resume.rows; stored = resume.storedAfterTask
             independent = resume.independentEquivalent; lastRoutes = resume.routes; rng = resume.rng
-            context = TrainingContext(model: model, options: options, tasks: stages, rng: resume.contextRNG)
+            context = TrainingContext(model: model, options: options, tasks: stages, rng: resume.contextRNG, communicator: communicator)
             timings = resume.timings
         } else {
             // The base model's zero-shot row, before any adapter exists.
             model.network.detachAdapters()
             let key = zeroShotCache.map { zeroShotKey(model: $0.modelIdentity) }
-            if let key, let row = zeroShotCache?.load(key), row.count == tasks.count {
-                zeroShot = row
+            let cached = key.flatMap { zeroShotCache?.load($0) }.flatMap { $0.count == tasks.count ? $0 : nil }
+            let everyRankHit = !communicator.any(cached == nil)           // ranks must take the same branch
+            if everyRankHit, let cached {
+                zeroShot = cached
             } else {
                 zeroShot = try tasks.enumerated().map { j, task in
                     progress(.zeroShot(task: j, of: tasks.count))
-                    if shouldStop() { throw TrainingError.interrupted(completedTasks: 0) }
-                    return evaluator.evaluate(task, index: j, strategy: nil) { _ in }.score
+                    if stopRequested() { throw TrainingError.interrupted(completedTasks: 0) }
+                    return try evaluator.evaluate(task, index: j, strategy: nil) { _ in }.score
                 }
-                if let key { zeroShotCache?.save(key, zeroShot) }
+                if let key, communicator.rank == 0 { zeroShotCache?.save(key, zeroShot) }
             }
             timings["zero_shot_seconds"] = seconds(clock.now - start)
             rng = SeededRNG(seed: options.seed)
             var adapterRNG = rng.fork()
             strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
             onAttached?(strategy)
-            context = TrainingContext(model: model, options: options, tasks: stages, rng: rng.fork())
+            context = TrainingContext(model: model, options: options, tasks: stages, rng: rng.fork(), communicator: communicator)
         }
         for (t, task) in stages.enumerated() where t > (resume?.completedTask ?? -1) {
             start = clock.now
@@ -175,30 +195,54 @@ public final class ContinualTrainer {
             progress(.taskStarted(task: t, of: stages.count, name: task.name, steps: steps))
             var step = 0
             for batch in epochs.joined() {
-                if shouldStop() { throw TrainingError.interrupted(completedTasks: t) }
+                if stopRequested() { throw TrainingError.interrupted(completedTasks: t) }
                 let t0 = clock.now
                 onBatch?(t, step, batch)
                 optimizer.zeroGrad()
+                context.languageModelTerms = []
                 let loss = strategy.loss(batch, task: t, context: context)
-                loss.backward()
-                clipGradientNorm(optimizer.parameters, maxNorm: options.maxGradNorm)
+                // Rank 0 backpropagates the whole loss; the others only their language-model share, so terms on
+                // the parameters alone (anchoring, orthogonality) enter the summed gradient once.
+                let objective = communicator.rank == 0 ? loss : Self.total(context.languageModelTerms ?? [])
+                context.languageModelTerms = nil
+                if objective.requiresGrad { objective.backward() }
+                var lossValue = loss.values[0]
+                if distributed {                                 // the batch's gradient (and loss) on every rank
+                    let w0 = clock.now
+                    communicator.barrier()                       // waiting for the slowest rank, timed apart
+                    let r0 = clock.now
+                    lossValue = Float(gradientReduction.allReduce(optimizer.parameters, scalars: [Double(objective.values[0])],
+                                                                  over: communicator)[0])
+                    waitSeconds += seconds(r0 - w0)
+                    allReduceSeconds += seconds(clock.now - r0)
+                }
+                clipGradientNorm(optimizer.parameters, maxNorm: options.maxGradNorm)   // the global norm
                 optimizer.update(learningRate: schedule.learningRate(at: step))
-                onStep?(t, step, loss.values[0])
+                onStep?(t, step, lossValue)
                 step += 1
+                stepSeconds += seconds(clock.now - t0)
                 let tokens = batch.reduce(0) { $0 + $1.promptIds.count + $1.targetIds.count }
-                progress(.step(task: t, step: step, of: steps, loss: loss.values[0],
+                progress(.step(task: t, step: step, of: steps, loss: lossValue,
                                tokensPerSecond: Double(tokens) / max(seconds(clock.now - t0), 1e-9)))
             }
             optimizer.zeroGrad()
             strategy.endTask(t, context: context)
             timings["train_task_\(t)_seconds"] = seconds(clock.now - start)
+            if distributed || timings["ranks"] != nil { timings["ranks"] = Double(communicator.size) }   // of the last task
+            if distributed {
+                try checkRanksAgree(after: t)
+                timings["step_seconds_rank0"] = (timings["step_seconds_rank0"] ?? 0) + stepSeconds
+                timings["gradient_allreduce_seconds_rank0"] = (timings["gradient_allreduce_seconds_rank0"] ?? 0) + allReduceSeconds
+                timings["wait_for_ranks_seconds_rank0"] = (timings["wait_for_ranks_seconds_rank0"] ?? 0) + waitSeconds
+                stepSeconds = 0; allReduceSeconds = 0; waitSeconds = 0
+            }
 
             start = clock.now
             var row: [Double] = []
             lastRoutes = []
             for (j, evalTask) in tasks.enumerated() {
-                if shouldStop() { throw TrainingError.interrupted(completedTasks: t) }
-                let result = evaluator.evaluate(evalTask, index: j, strategy: strategy) { done in
+                if stopRequested() { throw TrainingError.interrupted(completedTasks: t) }
+                let result = try evaluator.evaluate(evalTask, index: j, strategy: strategy) { done in
                     progress(.evaluating(afterTask: t, task: j, done: done, of: evalTask.test.count))
                 }
                 row.append(result.score)
@@ -209,7 +253,7 @@ public final class ContinualTrainer {
             stored.append(strategy.storedParameterCount)
             if let eq = strategy.independentEquivalent(tasksSeen: strategy.trainsJointly ? tasks.count : t + 1) { independent.append(eq) }
             progress(.taskFinished(task: t, scores: row))
-            if let checkpoints {
+            if let checkpoints, communicator.rank == 0 {
                 let point = ResumePoint(completedTask: t, zeroShot: zeroShot, rows: rows, storedAfterTask: stored,
                                         independentEquivalent: independent, routes: lastRoutes, rng: rng,
                                         contextRNG: context.rng, options: options, timings: timings)
@@ -231,6 +275,24 @@ public final class ContinualTrainer {
         return RunResults(method: strategy.name, model: modelName, seed: options.seed, benchmark: benchmark, tasks: names,
                           accuracy: matrix, params: params, routingAccuracy: routing,
                           sharedUtilisation: strategy.sharedUtilisation, config: config)
+    }
+
+    /// A sum of loss terms (a zero constant for none).
+    static func total(_ terms: [Tensor]) -> Tensor {
+        terms.dropFirst().reduce(terms.first ?? Tensor(zeros: [1])) { add($0, $1) }
+    }
+
+    /// Every rank must hold the same adapters after a task: their checkpoint tensors, hashed, are compared.
+    func checkRanksAgree(after t: Int) throws {
+        let tensors = strategy.checkpoint().tensors
+        var text = ""
+        for name in tensors.keys.sorted() {
+            let values = tensors[name]!.buffer
+            text += name + ":" + Data(bytes: values.baseAddress!, count: values.count * 4).base64EncodedString()
+        }
+        let mine = String(format: "%016llx", text.hashValueStable)
+        let all = try communicator.allGather(mine)
+        if Set(all).count > 1 { throw TrainingError.ranksDiverged(task: t, checksums: all) }
     }
 
     /// What the zero-shot row depends on, hashed: the model, the evaluation batch size, and per task its kind,

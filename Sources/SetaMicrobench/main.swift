@@ -3,11 +3,16 @@
 // With `--model default` (or a path) it also times the model: prefill at 1×128 and 8×128 tokens and greedy
 // decoding (16-token prompt, 64 new tokens), median of repeated runs after a warm-up.
 // An executable, never a test: `swift run -c release seta-microbench [--quick] [--model default]`.
+// `mpirun -np N seta-microbench --allreduce` times the data-parallel gradient all-reduce instead (AllReduce.swift).
 import Foundation
 import SetaModels
 import SetaTensor
 
 let quick = CommandLine.arguments.contains("--quick")
+if CommandLine.arguments.contains("--allreduce") {
+    try allReduceBenchmark()
+    exit(0)
+}
 let peakGFLOPS = Double(ProcessInfo.processInfo.environment["SETA_PEAK_GFLOPS"] ?? "") ?? 230
 let minimumSeconds = quick ? 0.2 : 1.0
 

@@ -48,6 +48,13 @@ extension Tensor {
         Kernel.add(g.data, into: grad!.data, count)
     }
 
+    /// The gradient, allocated as zeros when there is none yet: for a data-parallel reduction that writes the sum
+    /// over processes into it (a process whose share of the batch did not reach this tensor still receives it).
+    public func gradientForReduction() -> Tensor {
+        if grad == nil { grad = Tensor(zeros: shape) }
+        return grad!
+    }
+
     /// Backpropagates from this scalar (d self/d self = 1), or from any tensor given the seed gradient
     /// d(loss)/d(self). Leaves (trainable parameters) keep `grad`; interior nodes release theirs and the graph.
     public func backward(gradient seed: Tensor? = nil) {

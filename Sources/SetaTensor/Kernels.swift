@@ -187,7 +187,7 @@ enum Kernel {
 /// items (≈ 100 µs of work: a GCD wake-up costs ~45 µs), else inline. Chunk boundaries are multiples of
 /// `alignment` so that vector loops see whole vectors.
 func parallelChunks(count: Int, minimumPerWorker: Int, alignment: Int = 64, _ body: (Range<Int>) -> Void) {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let cores = Parallelism.cores
     let workers = Swift.min(cores, count / Swift.max(minimumPerWorker, 1))
     if workers <= 1 { body(0..<count); return }
     var chunk = (count + workers - 1) / workers
@@ -196,4 +196,12 @@ func parallelChunks(count: Int, minimumPerWorker: Int, alignment: Int = 64, _ bo
         let lo = w * chunk, hi = Swift.min(count, lo + chunk)
         if lo < hi { body(lo..<hi) }
     }
+}
+
+
+/// Cores this process may use for its own worker threads (kernels, attention heads). All of the machine's by
+/// default; a data-parallel job gives each of the N ranks on a machine its share (the CLI sets it, with
+/// `BLAS.threads`), so that N ranks do not oversubscribe the cores.
+public enum Parallelism {
+    nonisolated(unsafe) public static var cores = ProcessInfo.processInfo.activeProcessorCount
 }

@@ -129,7 +129,7 @@ func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, from: Int, throu
 /// per-worker buffer of at least n floats.
 func parallelOverGroups(count: Int, flopsEach: Int,
                         _ body: (Int, (Int) -> UnsafeMutablePointer<Float>) -> Void) {
-    let workers = min(ProcessInfo.processInfo.activeProcessorCount, count)
+    let workers = min(Parallelism.cores, count)
     let worthIt = workers > 1 && flopsEach * count / workers > 4_000_000  // ≈ 100 µs per core at ~40 GFLOPS
     if !worthIt {
         let arena = ScratchArena()
