@@ -70,8 +70,13 @@ func message(of body: () throws -> Void) -> String? {
 let setaExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("seta")
 
 func runSeta(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    try runProcess(setaExecutable, arguments)
+}
+
+/// Runs `executable` to completion; its exit status and everything it printed.
+func runProcess(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
-    process.executableURL = setaExecutable
+    process.executableURL = executable
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out; process.standardError = err

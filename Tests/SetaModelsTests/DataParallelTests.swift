@@ -56,16 +56,9 @@ struct DataParallelTests {
 
     /// `mpirun -np ranks seta …` (as root with --allow-run-as-root; --oversubscribe: more ranks than cores is fine here).
     func mpirun(_ ranks: Int, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirunPath!)
-        process.arguments = ["-np", "\(ranks)", "--oversubscribe"] + (geteuid() == 0 ? ["--allow-run-as-root"] : [])
-            + [setaExecutable.path] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out; process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try runProcess(URL(fileURLWithPath: mpirunPath!),
+                       ["-np", "\(ranks)", "--oversubscribe"] + (geteuid() == 0 ? ["--allow-run-as-root"] : [])
+                           + [setaExecutable.path] + arguments)
     }
 
     static func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= tolerance * (1 + abs(a)) }
