@@ -285,12 +285,12 @@ public final class ContinualTrainer {
     /// Every rank must hold the same adapters after a task: their checkpoint tensors, hashed, are compared.
     func checkRanksAgree(after t: Int) throws {
         let tensors = strategy.checkpoint().tensors
-        var text = ""
-        for name in tensors.keys.sorted() {
-            let values = tensors[name]!.buffer
-            text += name + ":" + Data(bytes: values.baseAddress!, count: values.count * 4).base64EncodedString()
+        var hash = stableHash([UInt8]())
+        for name in tensors.keys.sorted() {                        // names and raw float bytes, in a fixed order
+            hash = stableHash(name.utf8, seed: hash)
+            hash = stableHash(UnsafeRawBufferPointer(tensors[name]!.buffer), seed: hash)
         }
-        let mine = String(format: "%016llx", text.hashValueStable)
+        let mine = String(format: "%016llx", hash)
         let all = try communicator.allGather(mine)
         if Set(all).count > 1 { throw TrainingError.ranksDiverged(task: t, checksums: all) }
     }

@@ -62,11 +62,15 @@ extension LlamaModel {
 
 extension String {
     /// FNV-1a of the UTF-8 bytes: a hash that is the same in every run (Swift's `hashValue` is seeded per process).
-    public var hashValueStable: UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
+    public var hashValueStable: UInt64 { stableHash(utf8) }
+}
+
+/// FNV-1a over bytes: the same value in every process and run (Swift's `hashValue` is seeded per process).
+/// `seed` continues an earlier hash, so several pieces hash as if concatenated.
+public func stableHash<Bytes: Sequence>(_ bytes: Bytes, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 where Bytes.Element == UInt8 {
+    var h = seed
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return h
 }
 
 // MARK: - Hugging Face folder (config.json + safetensors)
