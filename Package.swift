@@ -2,7 +2,7 @@
 // Seta — continual learning of language models (SETA: Mixture of Sparse Experts for Task-Agnostic CL).
 //
 // Targets, bottom to top (arrows point down):
-//   seta (CLI) ─► SetaContinual ─► SetaExperts ─► SetaModels ─► SetaTensor ─► CBLAS (OpenBLAS)
+//   seta (CLI) ─► SetaContinual ─► SetaExperts ─► SetaModels ─► SetaTensor ─► CBLAS (OpenBLAS), CBF16
 //                      │                              └───────► SetaTokenizers
 //                      ├──────► SetaData
 //                      ├──────► SetaMetrics
@@ -44,10 +44,13 @@ let package = Package(
         // Data parallelism (the Horovod model): the communicator (one process, or Open MPI) and the bucketed
         // gradient all-reduce.
         .target(name: "SetaDistributed", dependencies: ["SetaTensor", "CMPIShim"], swiftSettings: kernelFlags),
+        // bfloat16 products for frozen weights (AVX-512 BF16 in functions with their own target attribute, chosen at
+        // run time); the rest built for x86-64-v3, optimised even in debug builds.
+        .target(name: "CBF16", cSettings: [.unsafeFlags(["-O3", "-march=x86-64-v3"])]),
         // Tensor core: storage, ops with hand-written backward, autodiff, optimisers, RNG. Knows nothing of LMs.
         .target(
             name: "SetaTensor",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "CBF16"],
             swiftSettings: kernelFlags
         ),
         // Byte-level BPE tokenizers (tokenizer.json / GGUF vocabularies) and chat templates.

@@ -200,8 +200,14 @@ func parallelChunks(count: Int, minimumPerWorker: Int, alignment: Int = 64, _ bo
 
 
 /// Cores this process may use for its own worker threads (kernels, attention heads). All of the machine's by
-/// default; a data-parallel job gives each of the N ranks on a machine its share (the CLI sets it, with
-/// `BLAS.threads`), so that N ranks do not oversubscribe the cores.
+/// default, or `SETA_THREADS` when set (e.g. 1 for two runs side by side on a 2-core machine); a data-parallel job
+/// gives each of the N ranks on a machine its share (the CLI sets it, with `BLAS.threads`), so that N ranks do not
+/// oversubscribe the cores.
 public enum Parallelism {
-    nonisolated(unsafe) public static var cores = ProcessInfo.processInfo.activeProcessorCount
+    nonisolated(unsafe) public static var cores = requestedCores ?? ProcessInfo.processInfo.activeProcessorCount
+
+    /// `SETA_THREADS` as a positive number, else nil.
+    public static var requestedCores: Int? {
+        ProcessInfo.processInfo.environment["SETA_THREADS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+    }
 }

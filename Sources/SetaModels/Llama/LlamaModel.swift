@@ -58,6 +58,8 @@ public final class LlamaModel {
     public let blocks: [LlamaBlock]
     public let finalNorm: Tensor       // [D]
     public let lmHead: Tensor          // [V, D]; the embedding table itself when tied
+    /// The LM head in bf16 (after `useBF16Weights()`); the float32 table stays for the embedding lookup.
+    public private(set) var lmHeadBF16: FrozenBF16Weight?
 
     public init(config: LlamaConfig, embeddings: Tensor, blocks: [LlamaBlock], finalNorm: Tensor, lmHead: Tensor?) {
         self.config = config; self.embeddings = embeddings; self.blocks = blocks; self.finalNorm = finalNorm
@@ -84,8 +86,26 @@ public final class LlamaModel {
     /// where it is needed (positions with loss, or the last position when generating).
     public func logits(hidden: Tensor, rows: [Int]? = nil) -> Tensor {
         let selected = rows.map { embedding($0, table: hidden) } ?? hidden
+        if let lmHeadBF16 { return linear(selected, lmHeadBF16) }
         return linear(selected, lmHead)
     }
+
+    /// Stores every projection and the LM head in bf16 (AVX-512 BF16 products with float32 accumulation): about
+    /// 2× the training and prompt throughput, and half the bytes a generation step reads. The float32 copies of
+    /// the projections are released; the embedding table stays float32. False, and nothing changes, on a CPU
+    /// without AVX-512 BF16 (float32 is then what runs).
+    @discardableResult
+    public func useBF16Weights() -> Bool {
+        guard BFloat16.isSupported else { return false }
+        for b in blocks {
+            for l in [b.attention.q, b.attention.k, b.attention.v, b.attention.o, b.mlp.gate, b.mlp.up, b.mlp.down] { l.useBF16() }
+        }
+        if lmHeadBF16 == nil && !lmHead.requiresGrad { lmHeadBF16 = FrozenBF16Weight(lmHead) }
+        return true
+    }
+
+    /// True once `useBF16Weights()` took effect.
+    public var usesBF16Weights: Bool { lmHeadBF16 != nil || blocks.first?.attention.q.bf16Weight != nil }
 
     /// Mean next-token cross-entropy. ids, targets: B rows of T (flattened); targets of `ignoreIndex` carry no
     /// loss and skip the LM head.
