@@ -10,8 +10,11 @@ public struct RunDescription: Codable, Equatable, Sendable {
     public var tasks: [String]
     public var benchmark: String?
     public var seed: UInt64
-    public init(model: String, method: String, tasks: [String], benchmark: String?, seed: UInt64) {
+    /// "bf16" when the base weights ran in bfloat16 (`--weights bf16`); absent for float32.
+    public var weights: String?
+    public init(model: String, method: String, tasks: [String], benchmark: String?, seed: UInt64, weights: String? = nil) {
         self.model = model; self.method = method; self.tasks = tasks; self.benchmark = benchmark; self.seed = seed
+        self.weights = weights
     }
 }
 

@@ -205,9 +205,10 @@ public struct ComparisonReport: Equatable, Sendable {
         for run in runs {
             let r = run.results
             let benchmark = r.benchmark ?? "tasks " + r.tasks.joined(separator: ", ")
-            let key = [benchmark, r.model, r.method].joined(separator: "\u{0}")
+            let model = r.model + (r.config["weights"] == .string("bf16") ? " (bf16 weights)" : "")   // not averaged with f32
+            let key = [benchmark, model, r.method].joined(separator: "\u{0}")
             guard var group = byKey[key] else {
-                byKey[key] = ReportGroup(benchmark: benchmark, model: r.model, method: r.method, tasks: r.tasks, runs: [run])
+                byKey[key] = ReportGroup(benchmark: benchmark, model: model, method: r.method, tasks: r.tasks, runs: [run])
                 continue
             }
             let first = group.runs[0]

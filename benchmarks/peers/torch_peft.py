@@ -19,6 +19,7 @@ Prints one JSON object with the keys `seta bench --json` prints (tokens/s; media
 Token ids are seeded random ids, as Seta's. The frozen base gets no weight gradients (requires_grad False).
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -46,7 +47,11 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--gguf", default=os.path.expanduser("~/.cache/seta/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
     ap.add_argument("--train-only", action="store_true")
+    ap.add_argument("--bf16-autocast", action="store_true",
+                    help="run every forward under torch.autocast('cpu', bfloat16) (PyTorch's mixed precision; the "
+                         "counterpart of seta --weights bf16); weights and LoRA stay float32")
     args = ap.parse_args()
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if args.bf16_autocast else contextlib.nullcontext
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
@@ -61,7 +66,7 @@ def main():
     vocab = base.config.vocab_size
     gen = torch.Generator().manual_seed(0)
     result = {"engine": f"torch {torch.__version__} / transformers {transformers.__version__} / peft {peft.__version__}",
-              "threads": args.threads, "steps": args.steps}
+              "threads": args.threads, "steps": args.steps, "bf16_autocast": args.bf16_autocast}
 
     model = get_peft_model(base, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"],
                                             lora_dropout=0.0, bias="none"))
@@ -72,13 +77,14 @@ def main():
     def lm_step(ids, labels, keep_loss_rows=False):
         def step():
             optimizer.zero_grad(set_to_none=True)
-            if keep_loss_rows:
-                hidden = model.base_model.model.model(input_ids=ids).last_hidden_state   # (B, T, D)
-                rows = labels[:, 1:] != -100
-                logits = model.base_model.model.lm_head(hidden[:, :-1][rows])          # (N, V)
-                loss = F.cross_entropy(logits, labels[:, 1:][rows])
-            else:
-                loss = model(input_ids=ids, labels=labels).loss
+            with autocast():
+                if keep_loss_rows:
+                    hidden = model.base_model.model.model(input_ids=ids).last_hidden_state   # (B, T, D)
+                    rows = labels[:, 1:] != -100
+                    logits = model.base_model.model.lm_head(hidden[:, :-1][rows])          # (N, V)
+                    loss = F.cross_entropy(logits.float(), labels[:, 1:][rows])
+                else:
+                    loss = model(input_ids=ids, labels=labels).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
@@ -99,7 +105,7 @@ def main():
     if not args.train_only:
         model.eval()
         plain = model.base_model.model   # the base without adapters for inference timing
-        with torch.inference_mode(), model.disable_adapter():
+        with torch.inference_mode(), model.disable_adapter(), autocast():
             for batch in (1, 8):
                 ids = torch.randint(3, vocab, (batch, 128), generator=gen)
                 seconds = median_seconds(lambda: plain(input_ids=ids, use_cache=False, logits_to_keep=1), args.steps)
