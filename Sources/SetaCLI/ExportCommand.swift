@@ -85,6 +85,7 @@ struct RestoredRun {
         do { model = try LanguageModel.load(modelSpec) } catch {
             throw InspectionError.modelUnavailable(spec: modelSpec, detail: "\(error)")
         }
+        description.applyWeights(to: model)
         do {
             strategy = try RunFolder.restoreStrategy(checkpoint: checkpoint, run: folder, description: description, model: model)
         } catch { throw InspectionError.checkpointUnreadable(path: checkpoint.path, detail: "\(error)") }

@@ -334,6 +334,7 @@ struct Predict: ParsableCommand {
             let folder = URL(fileURLWithPath: runFolder)
             let description = try RunFolder.readDescription(folder)
             let lm = try LanguageModel.load(description.model)
+            description.applyWeights(to: lm)   // a bf16 run answers with bf16 weights, as it was evaluated
             let strategy = try RunFolder.restoreStrategy(folder, description: description, model: lm)
             let ids = lm.encode(input)
             let expert = strategy.route(prompts: [ids], model: lm)?.first

@@ -18,6 +18,14 @@ public struct RunDescription: Codable, Equatable, Sendable {
     }
 }
 
+extension RunDescription {
+    /// Puts `model` in the run's weight precision (bf16 runs were trained and evaluated so; where the CPU has no
+    /// AVX-512 BF16 the model stays float32).
+    public func applyWeights(to model: LanguageModel) {
+        if weights == "bf16" { model.network.useBF16Weights() }
+    }
+}
+
 public enum RunFolder {
     public static func checkpoints(_ run: URL) -> URL { run.appendingPathComponent("checkpoints") }
 

@@ -1,6 +1,7 @@
 // `seta train` and `seta predict` end to end on the tiny Llama fixture and tiny task folders, and their errors.
 import Foundation
 import Testing
+import SetaTensor
 
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"))
 struct TrainCommandTests {
@@ -64,6 +65,23 @@ struct TrainCommandTests {
         let withOtherModel = try runSeta(args.map { $0 == tiny ? otherModel : $0 } + ["--resume"])
         #expect(withOtherModel.status != 0 && withOtherModel.stderr.contains("is another run") && withOtherModel.stderr.contains("model \(tiny)"),
                 "stderr: \(withOtherModel.stderr)")
+    }
+
+    @Test(.enabled(if: BFloat16.cpuSupport)) func bf16WeightsAreRecordedKeptApartAndNotMixedOnResume() throws {
+        let run = scratch()
+        let args = ["train", "--model", tiny, "--method", "seq-lora", "--out", run, "--data", tasks,
+                    "--tasks", "tiny_jsonl_cls,tiny_topic", "--train-per-task", "8", "--test-per-task", "4",
+                    "--epochs", "1", "--batch-size", "4"]
+        let train = try runSeta(args + ["--weights", "bf16"])
+        #expect(train.status == 0, "stderr: \(train.stderr)")
+        let description = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))) as? [String: Any]
+        #expect(description?["weights"] as? String == "bf16")
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/results.json"))) as? [String: Any]
+        #expect((results?["config"] as? [String: Any])?["weights"] as? String == "bf16")
+        let f32 = try runSeta(args + ["--resume"])
+        #expect(f32.status != 0 && f32.stderr.contains("weights bf16") && f32.stderr.contains("weights f32"), "stderr: \(f32.stderr)")
+        let predict = try runSeta(["predict", "--run", run, "--input", "Is 12 even?", "--max-tokens", "2"])
+        #expect(predict.status == 0, "stderr: \(predict.stderr)")
     }
 
     @Test func independentExpertsStartFromExportedPEFTAdapters() throws {
