@@ -48,7 +48,7 @@ import SetaTensor
             grads.append(params.map { $0.grad! })
         }
         #expect(abs(losses[0] - losses[1]) <= 1e-2 * abs(losses[0]), "loss f32 \(losses[0]) bf16 \(losses[1])")
-        for (g32, g16) in zip(grads[0], grads[1]) { #expect(relativeError(g16, g32) < 3e-2) }
+        for (g32, g16) in zip(grads[0], grads[1]) { #expect(relativeError(g16, g32) < 3e-2) }   // measured 0.7–1.1%
     }
 
     @Test(.enabled(if: BFloat16.cpuSupport && FileManager.default.fileExists(atPath: ModelCache.defaultModelURL.path)))
