@@ -15,18 +15,8 @@ import json
 import os
 import random
 import resource
-import statistics
-import time
 
-
-def median_seconds(fn, steps):
-    fn()   # warm-up
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from timing import median_seconds
 
 
 def main():
