@@ -1,4 +1,5 @@
-// seta-microbench: GFLOPS of the core's GEMM and of one fused causal attention forward/backward at
+// seta-microbench: GFLOPS of the core's GEMM (float32, and bf16 weights where the CPU has AVX-512 BF16) and of one
+// fused causal attention forward/backward at
 // SmolLM2-135M shapes (d = 576, 9 heads, 3 KV heads, head 64), against the machine's FP32 peak.
 // With `--model default` (or a path) it also times the model: prefill at 1×128 and 8×128 tokens and greedy
 // decoding (16-token prompt, 64 new tokens), median of repeated runs after a warm-up.
@@ -45,6 +46,17 @@ for (n, inF, outF, label) in [(512, 576, 576, "q/o proj"), (512, 576, 192, "k/v 
     let x = Tensor.randn([n, inF], rng: &rng), w = Tensor.randn([outF, inF], rng: &rng)
     let s = measure { _ = linear(x, w) }
     report("  \(label) \(n)×\(inF)→\(outF)", flops: 2.0 * Double(n * inF * outF), seconds: s)
+}
+if BFloat16.isSupported {
+    print("GEMM with bf16 weights (seta --weights bf16: AVX-512 BF16, float32 accumulation; inputs converted per call)")
+    for (n, inF, outF, label) in [(512, 576, 576, "q/o proj"), (512, 576, 1536, "gate/up proj"), (512, 1536, 576, "down proj"),
+                                  (128, 576, 49152, "LM head"), (1, 576, 1536, "gate/up, one token")] {
+        let x = Tensor.randn([n, inF], rng: &rng), w = FrozenBF16Weight(Tensor.randn([outF, inF], rng: &rng))
+        let s = measure { _ = linear(x, w) }
+        report("  \(label) \(n)×\(inF)→\(outF)", flops: 2.0 * Double(n * inF * outF), seconds: s)
+    }
+} else {
+    print("GEMM with bf16 weights: skipped (no AVX-512 BF16 on this CPU, or SETA_BF16_FALLBACK is set)")
 }
 print("GEMM forward + backward (dX and dW) of a trainable linear")
 for (n, inF, outF) in [(512, 576, 1536)] {
