@@ -82,10 +82,9 @@ struct RestoredRun {
         }
         completedTask = Int(checkpoint.lastPathComponent.dropFirst(5)) ?? 0
         modelSpec = spec ?? description.model
-        do { model = try LanguageModel.load(modelSpec) } catch {
+        do { model = try description.loadModel(modelSpec) } catch {
             throw InspectionError.modelUnavailable(spec: modelSpec, detail: "\(error)")
         }
-        description.applyWeights(to: model)
         do {
             strategy = try RunFolder.restoreStrategy(checkpoint: checkpoint, run: folder, description: description, model: model)
         } catch { throw InspectionError.checkpointUnreadable(path: checkpoint.path, detail: "\(error)") }

@@ -333,8 +333,7 @@ struct Predict: ParsableCommand {
             guard !input.isEmpty else { throw ValidationError("the input is empty") }
             let folder = URL(fileURLWithPath: runFolder)
             let description = try RunFolder.readDescription(folder)
-            let lm = try LanguageModel.load(description.model)
-            description.applyWeights(to: lm)   // a bf16 run answers with bf16 weights, as it was evaluated
+            let lm = try description.loadModel()   // a bf16 run answers with bf16 weights, as it was evaluated
             let strategy = try RunFolder.restoreStrategy(folder, description: description, model: lm)
             let ids = lm.encode(input)
             let expert = strategy.route(prompts: [ids], model: lm)?.first

@@ -62,8 +62,7 @@ extension RunInspection {
         }
         let spec = options.model ?? description.model
         let model: LanguageModel
-        do { model = try LanguageModel.load(spec) } catch { throw InspectionError.modelUnavailable(spec: spec, detail: "\(error)") }
-        description.applyWeights(to: model)
+        do { model = try description.loadModel(spec) } catch { throw InspectionError.modelUnavailable(spec: spec, detail: "\(error)") }
         let strategy: ContinualStrategy
         do { strategy = try RunFolder.restoreStrategy(run, description: description, model: model) } catch {
             throw InspectionError.checkpointUnreadable(path: lastFolder.path,

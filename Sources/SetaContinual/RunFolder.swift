@@ -19,10 +19,12 @@ public struct RunDescription: Codable, Equatable, Sendable {
 }
 
 extension RunDescription {
-    /// Puts `model` in the run's weight precision (bf16 runs were trained and evaluated so; where the CPU has no
-    /// AVX-512 BF16 the model stays float32).
-    public func applyWeights(to model: LanguageModel) {
+    /// The run's model (`spec`, default its own), in the run's weight precision: a bf16 run was trained and
+    /// evaluated with bf16 weights (where the CPU has no AVX-512 BF16 the model stays float32).
+    public func loadModel(_ spec: String? = nil) throws -> LanguageModel {
+        let model = try LanguageModel.load(spec ?? self.model)
         if weights == "bf16" { model.network.useBF16Weights() }
+        return model
     }
 }
 
