@@ -9,7 +9,8 @@
 #   benchmarks/bench.sh long    long:order4, 100 train × 2 epochs, 50 test, seeds 0 1: seq-lora olora independent seta
 #
 # Environment: SETA (the binary, default .build/release/seta), SEEDS, METHODS, RUNS (working run folders,
-# default runs/bench), SETA_DATA (data root). Hours on 2 cores: one run of cl:order1 takes ~1–2 h.
+# default runs/bench), SETA_DATA (data root), WEIGHTS (f32, the default, or bf16: runs go to <name>-bf16/ and report
+# keeps them in rows of their own). Hours on 2 cores: one run of cl:order1 takes ~1–2 h in f32, about half in bf16.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SETA=${SETA:-.build/release/seta}
@@ -20,6 +21,12 @@ case "${1:-}" in
   long) name=long4; benchmark=long:order4; sizes=(--train-per-task 100 --test-per-task 50 --epochs 2)
         default_methods="seq-lora olora independent seta" ;;
   *) echo "usage: benchmarks/bench.sh cl|long   (see the comment at the top of this file)" >&2; exit 2 ;;
+esac
+weights=${WEIGHTS:-f32}
+case "$weights" in
+  f32) ;;
+  bf16) name="$name-bf16" ;;
+  *) echo "bench: WEIGHTS must be f32 or bf16, not '$weights'" >&2; exit 2 ;;
 esac
 methods=(${METHODS:-$default_methods})
 seeds=(${SEEDS:-0 1})
@@ -33,7 +40,7 @@ for method in "${methods[@]}"; do
     run="$RUNS/$name/$method/seed-$seed"
     echo "[$i/$total] $method seed $seed → $run"
     mkdir -p "$(dirname "$run")"
-    "$SETA" train --method "$method" --benchmark "$benchmark" "${sizes[@]}" --seed "$seed" --out "$run" --resume
+    "$SETA" train --method "$method" --benchmark "$benchmark" "${sizes[@]}" --seed "$seed" --weights "$weights" --out "$run" --resume
     mkdir -p "$kept"
     for f in results.json timings.json run.json config.yaml; do [ -f "$run/$f" ] && cp "$run/$f" "$kept/$f.tmp" && mv "$kept/$f.tmp" "$kept/$f"; done
   done

@@ -341,7 +341,7 @@ struct Predict: ParsableCommand {
             if let gated = strategy as? GatedStrategy {
                 for (t, w) in gated.routing.weights.first?.enumerated() ?? [].enumerated() { gate[description.tasks[t]] = Double(w) }
             }
-            let output = lm.greedyBatch([ids], maxNewTokens: maxTokens)[0]
+            let output = lm.greedyBatch([ids], maxNewTokens: maxTokens, textBeforeNewline: true)[0]
             let text = lm.tokenizer.decode(output).trimmingCharacters(in: .whitespaces)
             if json {
                 try printJSON(["output": text, "gate": gate, "expert": expert.map { description.tasks[$0] } as Any? ?? NSNull()])

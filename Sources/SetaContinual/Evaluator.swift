@@ -16,13 +16,21 @@ public struct TaskEvaluation: Sendable {
 
 extension LanguageModel {
     /// Greedy continuations of several prompts at once: left-padded prefill, then one token per step with a
-    /// KV cache; a row stops at end-of-sequence or a newline. Routing (a strategy's gate) must be set before.
-    public func greedyBatch(_ prompts: [[Int]], maxNewTokens: Int) -> [[Int]] {
+    /// KV cache; a row stops at end-of-sequence or a newline. With `textBeforeNewline`, a newline ends a row only
+    /// once it has produced visible text: a model often starts a free-text answer on the next line (SmolLM2 answers
+    /// SuperNI's "Output:" with "\n" first), and stopping there would score an empty answer. Classification keeps
+    /// the first-line rule (a label is one line). Routing (a strategy's gate) must be set before.
+    public func greedyBatch(_ prompts: [[Int]], maxNewTokens: Int, textBeforeNewline: Bool = false) -> [[Int]] {
+        Tensor.withoutGradients { decode(prompts, maxNewTokens: maxNewTokens, textBeforeNewline: textBeforeNewline) }
+    }
+
+    private func decode(_ prompts: [[Int]], maxNewTokens: Int, textBeforeNewline: Bool) -> [[Int]] {
         let b = prompts.count, longest = prompts.map(\.count).max() ?? 0
         let padding = prompts.map { longest - $0.count }
         let cache = KVCache(config: config, batch: b, capacity: longest + maxNewTokens)
         let eos = endOfSequenceIds
         var outputs = [[Int]](repeating: [], count: b), done = [Bool](repeating: false, count: b)
+        var hasText = [Bool](repeating: !textBeforeNewline, count: b)   // without the option, every newline ends
         var input = zip(prompts, padding).flatMap { [Int](repeating: padId, count: $1) + $0 }
         var length = longest
         for _ in 0..<maxNewTokens {
@@ -37,7 +45,13 @@ extension LanguageModel {
                 if !done[r] {
                     if eos.contains(best) { done[r] = true } else {
                         outputs[r].append(best)
-                        if tokenizer.decode([best]).contains("\n") { done[r] = true }
+                        let piece = tokenizer.decode([best])
+                        if piece.contains("\n") && hasText[r] { done[r] = true }
+                        if !hasText[r] && piece.contains(where: { !$0.isWhitespace }) {
+                            hasText[r] = true
+                            // "\nAnswer\n" decoded as one token: text then a newline ends the row too.
+                            if let last = piece.lastIndex(where: { !$0.isWhitespace }), piece[last...].contains("\n") { done[r] = true }
+                        }
                     }
                 }
                 input.append(done[r] ? padId : best)
@@ -73,9 +87,10 @@ struct Evaluator {
         for start in communicator.balancedShare(costs: costs).map({ starts[$0] }) {
             let idx = Array(order[start..<min(start + batchSize, order.count)])
             let prompts = idx.map { task.test[$0].promptIds }
-            let chosen = strategy?.route(prompts: prompts, evaluating: index, model: model)
+            let chosen = Tensor.withoutGradients { strategy?.route(prompts: prompts, evaluating: index, model: model) }
             if chosen != nil { decoded.routed = true }
-            let outputs = model.greedyBatch(prompts, maxNewTokens: task.maxNewTokens)
+            let outputs = model.greedyBatch(prompts, maxNewTokens: task.maxNewTokens,
+                                            textBeforeNewline: task.kind != .classification)
             decoded.indices += idx
             decoded.predictions += outputs.map { model.tokenizer.decode($0) }
             decoded.routes += chosen ?? idx.map { _ in -1 }

@@ -301,7 +301,8 @@ public final class ContinualTrainer {
     func zeroShotKey(model identity: String) -> String {
         var text = "zero-shot v1|\(identity)|\(options.evalBatchSize)"
         for task in tasks {
-            text += "|\(task.kind.rawValue):\(task.maxNewTokens)"
+            // Free-text answers skip leading newlines since v2 of the decoding rule (Evaluator.greedyBatch).
+            text += "|\(task.kind.rawValue):\(task.maxNewTokens)" + (task.kind == .classification ? "" : ":text-before-newline")
             for e in task.test { text += ";" + e.promptIds.map(String.init).joined(separator: ",") + "=" + e.example.references.joined(separator: "\u{1}") }
         }
         return String(format: "%016llx-%08x", text.hashValueStable, text.utf8.count)

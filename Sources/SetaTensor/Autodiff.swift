@@ -3,12 +3,25 @@
 // the recorded graph in reverse topological order. Inputs that do not require gradients are skipped by every
 // backward, so frozen weights cost nothing.
 
+/// Whether ops record backward closures (torch's `no_grad`). Off inside `Tensor.withoutGradients`, for inference:
+/// evaluation and generation with trainable adapters attached would otherwise keep every activation of a forward
+/// (and attention's probabilities) alive until its output is dropped — gigabytes for a batched prefill — and fault
+/// fresh pages for each one. Task-local, so concurrent callers (tests run in parallel) do not see each other's mode.
+public enum GradientRecording {
+    @TaskLocal public static var isEnabled = true
+}
+
 extension Tensor {
-    /// Records `backward` (given d(loss)/d(output)) on `output` if any input requires a gradient.
+    /// Runs `body` with gradient recording off: outputs of ops do not require gradients, whatever their inputs.
+    public static func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
+        try GradientRecording.$isEnabled.withValue(false, operation: body)
+    }
+
+    /// Records `backward` (given d(loss)/d(output)) on `output` if any input requires a gradient (and recording is on).
     /// The closure must not capture `output` itself (use `output.detached()` to keep its values).
     @discardableResult
     func recordOp(inputs: [Tensor], backward pullback: @escaping (Tensor) -> Void) -> Tensor {
-        if inputs.contains(where: { $0.requiresGrad }) {
+        if inputs.contains(where: { $0.requiresGrad }) && GradientRecording.isEnabled {
             requiresGrad = true
             parents = inputs.filter { $0.requiresGrad }
             backwardFn = pullback

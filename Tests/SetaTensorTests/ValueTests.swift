@@ -89,6 +89,22 @@ import Testing
         #expect(!y.requiresGrad)
     }
 
+    @Test func withoutGradientsRecordsNothingAndComputesTheSameValues() {
+        // Inference with a trainable adapter attached: no graph, same numbers; the mode ends with the closure.
+        let x = random([2, 3, 8], seed: 14), adapter = random([8, 8], seed: 15)
+        adapter.requiresGrad = true
+        func forward() -> Tensor {
+            let q = reshape(linear(x, adapter), [2, 3, 2, 4])
+            return rmsNorm(reshape(causalAttention(q, q, q), [2, 3, 8]), weight: Tensor(shape: [8], values: .init(repeating: 1, count: 8)), eps: 1e-5)
+        }
+        let recorded = forward()
+        let inference = Tensor.withoutGradients { forward() }
+        #expect(recorded.requiresGrad && !inference.requiresGrad)
+        #expect(inference.values == recorded.values)
+        #expect(forward().requiresGrad)
+        #expect(GradientRecording.isEnabled)
+    }
+
     @Test func backwardReleasesTheGraph() {
         let w = random([4, 4], seed: 12)
         w.requiresGrad = true

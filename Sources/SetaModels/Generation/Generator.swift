@@ -47,7 +47,7 @@ extension LanguageModel {
         let start = clock.now
         var input = promptIds
         while newIds.count < options.maxNewTokens {
-            let hidden = network.hiddenStates(ids: input, batch: 1, cache: cache)
+            let hidden = Tensor.withoutGradients { network.hiddenStates(ids: input, batch: 1, cache: cache) }
             let logits = network.logits(hidden: hidden, rows: [input.count - 1])   // (1, V)
             if newIds.isEmpty { prefill = clock.now - start }
             let next = pick(logits, temperature: options.temperature, rng: &rng)
