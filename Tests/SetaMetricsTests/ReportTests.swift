@@ -87,6 +87,19 @@ private func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) < 1e
         #expect(report.groups[2].fwt == nil && report.groups[2].storedParameters == nil)
     }
 
+    @Test func bf16RunsAreRowsOfTheirOwnWithACommandThatAsksForBF16() throws {
+        let tree = try sampleTree()
+        defer { tree.cleanup() }
+        var bf16 = try run("seta", seed: 0, benchmark: "b1", rows: [[70, 10], [60, 90]], zeroShot: [5, 15])
+        bf16.config = ["weights": .string("bf16")]
+        try tree.add("b1-bf16/seta-s0", bf16)
+        let report = try ComparisonReport(runs: try ReportRun.find([tree.root.path]))
+        let groups = report.groups.filter { $0.benchmark == "b1" && $0.method == "seta" }
+        #expect(groups.map(\.model) == ["tiny", "tiny (bf16 weights)"] && groups.map(\.runs.count) == [2, 1])
+        #expect(groups[1].command == "seta train --method seta --benchmark b1 --model tiny --weights bf16 --seed 0 --out runs/b1-bf16/seta")
+        #expect(!groups[0].command.contains("--weights") && !groups[0].command.contains("bf16"))
+    }
+
     @Test func sampleStandardDeviationUsesNMinusOne() throws {
         let s = try #require(Statistic([2, 4, 4, 4, 5, 5, 7, 9, nil]))
         #expect(s.mean == 5 && s.n == 8)
