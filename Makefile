@@ -8,7 +8,7 @@ SETA_CACHE   ?= $(HOME)/.cache/seta
 export SETA_CACHE
 RELEASE_BIN  := .build/release
 
-.PHONY: run test deps model model-for-tests build microbench bench-cl bench-long clean
+.PHONY: run test deps model model-for-tests build microbench bench-cl bench-long bench-superni clean
 
 ## Main job on the embedded default (SmolLM2-135M-Instruct): SETA vs SeqLoRA on the built-in 4-task stream.
 run: deps build model
@@ -44,6 +44,9 @@ bench-cl: deps build model
 
 bench-long: deps build model
 	bash benchmarks/bench.sh long
+
+bench-superni: deps build model
+	bash benchmarks/bench.sh superni
 
 clean:
 	rm -rf .build

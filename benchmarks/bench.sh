@@ -7,6 +7,8 @@
 #
 #   benchmarks/bench.sh cl      cl:order1, 250 train × 2 epochs, 200 test, seeds 0 1, every method
 #   benchmarks/bench.sh long    long:order4, 100 train × 2 epochs, 50 test, seeds 0 1: seq-lora olora independent seta
+#   benchmarks/bench.sh superni superni:order1 (15 tasks), 100 train × 2 epochs, 50 test, seed 0: seta independent olora
+#                               seq-lora (also the 15-task parameter growth of SETA against independent experts)
 #
 # Environment: SETA (the binary, default .build/release/seta), SEEDS, METHODS, RUNS (working run folders,
 # default runs/bench), SETA_DATA (data root), WEIGHTS (f32, the default, or bf16: runs go to <name>-bf16/ and report
@@ -20,7 +22,9 @@ case "${1:-}" in
         default_methods="seq-lora ewc replay inc-lora olora independent per-task mtl seta" ;;
   long) name=long4; benchmark=long:order4; sizes=(--train-per-task 100 --test-per-task 50 --epochs 2)
         default_methods="seq-lora olora independent seta" ;;
-  *) echo "usage: benchmarks/bench.sh cl|long   (see the comment at the top of this file)" >&2; exit 2 ;;
+  superni) name=sni1; benchmark=superni:order1; sizes=(--train-per-task 100 --test-per-task 50 --epochs 2)
+        default_methods="seta independent olora seq-lora"; default_seeds="0" ;;
+  *) echo "usage: benchmarks/bench.sh cl|long|superni   (see the comment at the top of this file)" >&2; exit 2 ;;
 esac
 weights=${WEIGHTS:-f32}
 case "$weights" in
@@ -29,7 +33,7 @@ case "$weights" in
   *) echo "bench: WEIGHTS must be f32 or bf16, not '$weights'" >&2; exit 2 ;;
 esac
 methods=(${METHODS:-$default_methods})
-seeds=(${SEEDS:-0 1})
+seeds=(${SEEDS:-${default_seeds:-0 1}})
 [ -x "$SETA" ] || { echo "bench: $SETA is not built: run make build first" >&2; exit 1; }
 total=$(( ${#methods[@]} * ${#seeds[@]} )); i=0
 for method in "${methods[@]}"; do

@@ -25,39 +25,42 @@ extension LanguageModel {
     }
 
     private func decode(_ prompts: [[Int]], maxNewTokens: Int, textBeforeNewline: Bool) -> [[Int]] {
-        let b = prompts.count, longest = prompts.map(\.count).max() ?? 0
-        let padding = prompts.map { longest - $0.count }
+        let b = prompts.count, longest = prompts.map(\.count).max() ?? 0, v = config.vocabSize
+        var padding = prompts.map { longest - $0.count }
         let cache = KVCache(config: config, batch: b, capacity: longest + maxNewTokens)
         let eos = endOfSequenceIds
         var outputs = [[Int]](repeating: [], count: b), done = [Bool](repeating: false, count: b)
         var hasText = [Bool](repeating: !textBeforeNewline, count: b)   // without the option, every newline ends
+        var active = Array(0..<b)   // rows still decoding, in cache order: finished rows leave the batch
         var input = zip(prompts, padding).flatMap { [Int](repeating: padId, count: $1) + $0 }
         var length = longest
         for _ in 0..<maxNewTokens {
-            let hidden = network.hiddenStates(ids: input, batch: b, cache: cache, leftPadding: padding)
-            let logits = network.logits(hidden: hidden, rows: (0..<b).map { $0 * length + length - 1 })   // (B, V)
-            let v = config.vocabSize
-            input = []
-            for r in 0..<b {
-                let row = logits.data + r * v
+            let n = active.count
+            let hidden = network.hiddenStates(ids: input, batch: n, cache: cache, leftPadding: padding)
+            let logits = network.logits(hidden: hidden, rows: (0..<n).map { $0 * length + length - 1 })   // (n, V)
+            for (i, r) in active.enumerated() {
+                let row = logits.data + i * v
                 var best = 0
                 for j in 1..<v where row[j] > row[best] { best = j }
-                if !done[r] {
-                    if eos.contains(best) { done[r] = true } else {
-                        outputs[r].append(best)
-                        let piece = tokenizer.decode([best])
-                        if piece.contains("\n") && hasText[r] { done[r] = true }
-                        if !hasText[r] && piece.contains(where: { !$0.isWhitespace }) {
-                            hasText[r] = true
-                            // "\nAnswer\n" decoded as one token: text then a newline ends the row too.
-                            if let last = piece.lastIndex(where: { !$0.isWhitespace }), piece[last...].contains("\n") { done[r] = true }
-                        }
-                    }
+                if eos.contains(best) { done[r] = true; continue }
+                outputs[r].append(best)
+                let piece = tokenizer.decode([best])
+                if piece.contains("\n") && hasText[r] { done[r] = true }
+                if !hasText[r] && piece.contains(where: { !$0.isWhitespace }) {
+                    hasText[r] = true
+                    // "\nAnswer\n" decoded as one token: text then a newline ends the row too.
+                    if let last = piece.lastIndex(where: { !$0.isWhitespace }), piece[last...].contains("\n") { done[r] = true }
                 }
-                input.append(done[r] ? padId : best)
             }
             length = 1
-            if done.allSatisfy({ $0 }) { break }
+            let remaining = active.indices.filter { !done[active[$0]] }
+            if remaining.isEmpty { break }
+            if remaining.count < n {
+                cache.keepRows(remaining)
+                active = remaining.map { active[$0] }
+                padding = remaining.map { padding[$0] }
+            }
+            input = active.map { outputs[$0].last! }
         }
         return outputs
     }

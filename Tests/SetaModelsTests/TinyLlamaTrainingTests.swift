@@ -60,6 +60,40 @@ import SetaTensor
         #expect(cache.length == 8)
     }
 
+    @Test func batchedCacheWithRowsDroppedMatchesEachRowAlone() {
+        // Three left-padded rows decode together; after two steps row 1 leaves the batch (keepRows), and rows 0 and
+        // 2 go on: every step of theirs matches the row decoded alone, with a cache read in place (keyCount).
+        var rng = SeededRNG(seed: 3)
+        let model = LlamaModel.random(config: Self.config, rng: &rng, std: 0.2)
+        let prompts = [[3, 7, 1, 12], [5, 9], [0, 4, 8]], steps = [[2, 6, 11, 13], [14, 15, 1, 1], [10, 3, 7, 9]]
+        let longest = 4, padding = prompts.map { longest - $0.count }
+        func alone(_ r: Int) -> [[Float]] {
+            let cache = KVCache(config: Self.config, batch: 1, capacity: 16)
+            var rows = [model.logits(hidden: model.hiddenStates(ids: prompts[r], batch: 1, cache: cache), rows: [prompts[r].count - 1]).values]
+            for id in steps[r] { rows.append(model.logits(hidden: model.hiddenStates(ids: [id], batch: 1, cache: cache)).values) }
+            return rows
+        }
+        let cache = KVCache(config: Self.config, batch: 3, capacity: 16)
+        let input = zip(prompts, padding).flatMap { [Int](repeating: 0, count: $1) + $0 }
+        var active = [0, 1, 2], pad = padding
+        var batched = [[[Float]]](repeating: [], count: 3)
+        let first = model.logits(hidden: model.hiddenStates(ids: input, batch: 3, cache: cache, leftPadding: pad),
+                                 rows: [3, 7, 11]).values
+        for (i, r) in active.enumerated() { batched[r].append(Array(first[(i * 16)..<((i + 1) * 16)])) }
+        for step in 0..<4 {
+            if step == 2 { cache.keepRows([0, 2]); active = [0, 2]; pad = [pad[0], pad[2]] }
+            let ids = active.map { steps[$0][step] }
+            let out = model.logits(hidden: model.hiddenStates(ids: ids, batch: active.count, cache: cache, leftPadding: pad)).values
+            for (i, r) in active.enumerated() { batched[r].append(Array(out[(i * 16)..<((i + 1) * 16)])) }
+        }
+        #expect(cache.length == 8 && batched.map(\.count) == [5, 3, 5])
+        for r in 0..<3 {
+            let reference = alone(r).prefix(batched[r].count)
+            let worst = zip(reference, batched[r]).flatMap { zip($0, $1).map { abs($0 - $1) } }.max()!
+            #expect(worst < 1e-4, "row \(r): \(worst)")
+        }
+    }
+
     @Test func frozenBaseAllocatesNoWeightGradients() {
         var rng = SeededRNG(seed: 2)
         let model = LlamaModel.random(config: Self.config, rng: &rng)

@@ -105,6 +105,17 @@ import Testing
         #expect(GradientRecording.isEnabled)
     }
 
+    @Test func attentionReadsTheFirstKeyCountPositionsOfLargerBuffers() {
+        // k/v buffers of 7 positions per row, 5 filled (a KV cache read in place) = k/v of exactly those 5.
+        let q = random([2, 2, 4, 3], seed: 16), kBig = random([2, 7, 2, 3], seed: 17), vBig = random([2, 7, 2, 3], seed: 18)
+        func firstFive(_ x: Tensor) -> Tensor {
+            Tensor(shape: [2, 5, 2, 3], values: (0..<2).flatMap { b in (0..<30).map { x[flat: b * 42 + $0] } })
+        }
+        let inPlace = causalAttention(q, kBig, vBig, keyStart: [0, 2], keyCount: 5)
+        let sliced = causalAttention(q, firstFive(kBig), firstFive(vBig), keyStart: [0, 2])
+        #expect(inPlace.values == sliced.values)
+    }
+
     @Test func backwardReleasesTheGraph() {
         let w = random([4, 4], seed: 12)
         w.requiresGrad = true

@@ -20,8 +20,9 @@ public final class LlamaAttention {
         var values = reshape(v(x), [batch, length, kvHeads, headDim])      // (B, T, G, Dh)
         queries = rope(queries, table: rotary)
         keys = rope(keys, table: rotary)
-        if let cache { (keys, values) = cache.append(keys: keys, values: values) }  // (B, S, G, Dh)
-        let attended = causalAttention(queries, keys, values, keyStart: keyStart)  // (B, T, H, Dh)
+        var keyCount: Int? = nil
+        if let cache { (keys, values, keyCount) = cache.append(keys: keys, values: values) }  // (B, C, G, Dh), S used
+        let attended = causalAttention(queries, keys, values, keyStart: keyStart, keyCount: keyCount)  // (B, T, H, Dh)
         return o(reshape(attended, [batch * length, heads * headDim]))
     }
 }
@@ -140,8 +141,9 @@ public final class LlamaModel {
 /// Keys and values of earlier positions, per layer, for incremental decoding. Layout per layer: [B, capacity, G, Dh].
 public final class KVCache {
     public final class Layer {
-        let keys: Tensor, values: Tensor
-        let batch: Int, capacity: Int, rowSize: Int
+        private(set) var keys: Tensor, values: Tensor
+        private(set) var batch: Int
+        let capacity: Int, rowSize: Int
         unowned let owner: KVCache
         init(batch: Int, capacity: Int, kvHeads: Int, headDim: Int, owner: KVCache) {
             self.batch = batch; self.capacity = capacity; rowSize = kvHeads * headDim; self.owner = owner
@@ -149,30 +151,41 @@ public final class KVCache {
             values = Tensor.empty([batch, capacity, kvHeads, headDim])
         }
 
-        /// Appends [B, T, G, Dh] keys/values after the cached positions; returns all of them, [B, S, G, Dh].
-        func append(keys k: Tensor, values v: Tensor) -> (Tensor, Tensor) {
+        /// Appends [B, T, G, Dh] keys/values after the cached positions; returns the whole [B, C, G, Dh] buffers
+        /// and S, the positions filled in each row (attention reads them in place: no copy per step).
+        func append(keys k: Tensor, values v: Tensor) -> (Tensor, Tensor, Int) {
             let t = k.size(1), start = owner.length, s = start + t
             precondition(s <= capacity, "KV cache full: \(s) positions > capacity \(capacity)")
             for b in 0..<batch {
                 (keys.data + (b * capacity + start) * rowSize).update(from: k.data + b * t * rowSize, count: t * rowSize)
                 (values.data + (b * capacity + start) * rowSize).update(from: v.data + b * t * rowSize, count: t * rowSize)
             }
-            let shape = [batch, s, k.size(2), k.size(3)]
-            if batch == 1 {  // the first s positions are contiguous: views, no copy
-                return (Tensor(shape: shape, storage: keys.storage), Tensor(shape: shape, storage: values.storage))
+            return (keys, values, s)
+        }
+
+        /// Keeps batch rows `rows` (increasing), moved to the front in that order.
+        func keep(_ rows: [Int], filled: Int) {
+            for (i, r) in rows.enumerated() where i != r {
+                (keys.data + i * capacity * rowSize).update(from: keys.data + r * capacity * rowSize, count: filled * rowSize)
+                (values.data + i * capacity * rowSize).update(from: values.data + r * capacity * rowSize, count: filled * rowSize)
             }
-            func gather(_ src: Tensor) -> Tensor {
-                let out = Tensor.empty(shape)
-                for b in 0..<batch { (out.data + b * s * rowSize).update(from: src.data + b * capacity * rowSize, count: s * rowSize) }
-                return out
-            }
-            return (gather(keys), gather(values))
+            batch = rows.count
+            keys = Tensor(shape: [batch] + keys.shape.dropFirst(), storage: keys.storage)
+            values = Tensor(shape: [batch] + values.shape.dropFirst(), storage: values.storage)
         }
     }
 
     public internal(set) var length = 0
     public private(set) var layers: [Layer] = []
     public let capacity: Int
+
+    /// Keeps only batch rows `rows` (increasing indices), in that order: rows that finished decoding stop costing
+    /// compute. Later calls index the remaining rows 0..<rows.count.
+    public func keepRows(_ rows: [Int]) {
+        precondition(!rows.isEmpty && zip(rows, rows.dropFirst()).allSatisfy { $0 < $1 } && rows.last! < (layers.first?.batch ?? 0),
+                     "keepRows: \(rows) is not an increasing list of rows of the batch")
+        for layer in layers { layer.keep(rows, filled: length) }
+    }
 
     public init(config: LlamaConfig, batch: Int, capacity: Int) {
         self.capacity = capacity

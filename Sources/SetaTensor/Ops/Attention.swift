@@ -7,9 +7,10 @@ import Foundation
 
 /// q: [B, T, H, D]; k, v: [B, S, G, D] with H a multiple of G and S ≥ T (S − T earlier positions, e.g. a KV
 /// cache). Query t has absolute position S − T + t and attends to keys j ≤ S − T + t, and j ≥ keyStart[b]
-/// when `keyStart` is given (left padding). Returns [B, T, H, D].
-public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]? = nil) -> Tensor {
-    causalAttention(q, k, v, keyStart: keyStart, queryBlock: attentionQueryBlock(queries: q.size(1)))
+/// when `keyStart` is given (left padding). With `keyCount`, k and v are [B, C, G, D] buffers of which the first
+/// S = keyCount ≤ C positions of each row are used (a KV cache read in place, no copy). Returns [B, T, H, D].
+public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]? = nil, keyCount: Int? = nil) -> Tensor {
+    causalAttention(q, k, v, keyStart: keyStart, keyCount: keyCount, queryBlock: attentionQueryBlock(queries: q.size(1)))
 }
 
 /// Query rows per block: each block computes scores only up to its last visible key, skipping most of the
@@ -19,10 +20,12 @@ func attentionQueryBlock(queries t: Int) -> Int { t <= 256 ? 32 : 64 }
 /// Blocked causal attention (see the public entry point). Query rows are processed in blocks of `queryBlock`;
 /// block [t0, t1) attends to keys [keyStart, S − T + t1) only — masked scores are never computed, and the
 /// saved probabilities are only meaningful inside each block's key range.
-func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]?, queryBlock: Int) -> Tensor {
+func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]?, keyCount: Int? = nil, queryBlock: Int) -> Tensor {
     precondition(q.rank == 4 && k.rank == 4 && k.shape == v.shape, "attention: q \(q.shape), k \(k.shape), v \(v.shape)")
     let (b, t, h, d) = (q.size(0), q.size(1), q.size(2), q.size(3))
-    let (s, g) = (k.size(1), k.size(2))
+    let (s, g) = (keyCount ?? k.size(1), k.size(2))
+    let kvRow = k.size(1) * g * d   // elements between batch rows of k and v
+    precondition(s <= k.size(1), "attention: keyCount \(s) > \(k.size(1)) positions in k/v")
     precondition(k.size(0) == b && k.size(3) == d && g > 0 && h % g == 0 && s >= t,
                  "attention: q \(q.shape) does not fit k/v \(k.shape) (heads must be a multiple of KV heads)")
     precondition(keyStart == nil || keyStart!.count == b, "attention: keyStart needs one entry per batch row")
@@ -46,7 +49,7 @@ func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]?, qu
     // Forward: one work item per (batch, head); heads are independent.
     parallelOverGroups(count: b * h, flopsEach: flopsPerHead) { item, scratch in
         let bi = item / h, hi = item % h, gi = hi / headsPerGroup
-        let kg = kp + bi * s * kvStride + gi * d, vg = vp + bi * s * kvStride + gi * d
+        let kg = kp + bi * kvRow + gi * d, vg = vp + bi * kvRow + gi * d
         let headProbs = keepProbs ? probs.data + ((bi * h + hi) * t) * s : scratch(queryBlock * s)
         for blk in 0..<blocks {
             let (lo, hiKey, t0, t1) = keyRange(bi, blk), rows = t1 - t0
@@ -73,8 +76,8 @@ func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]?, qu
         let dop = dOut.data
         parallelOverGroups(count: b * g, flopsEach: 2 * headsPerGroup * flopsPerHead) { item, scratch in
             let bi = item / g, gi = item % g
-            let kg = kp + bi * s * kvStride + gi * d, vg = vp + bi * s * kvStride + gi * d
-            let dkg = dk.map { $0 + bi * s * kvStride + gi * d }, dvg = dv.map { $0 + bi * s * kvStride + gi * d }
+            let kg = kp + bi * kvRow + gi * d, vg = vp + bi * kvRow + gi * d
+            let dkg = dk.map { $0 + bi * kvRow + gi * d }, dvg = dv.map { $0 + bi * kvRow + gi * d }
             let dP = scratch(queryBlock * s)
             for hh in 0..<headsPerGroup {
                 let hi = gi * headsPerGroup + hh
