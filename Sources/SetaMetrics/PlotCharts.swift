@@ -151,14 +151,15 @@ func taskCurvesSVG(benchmark: String, groups: [ReportGroup], showModel: Bool) ->
 func parameterGrowthSVG(benchmark: String, groups: [ReportGroup], showModel: Bool) -> String? {
     let series = groups.compactMap { g in g.meanStoredAfterTask.map { (group: g, stored: $0) } }
     guard !series.isEmpty else { return nil }
-    // Independent-expert lines: one per distinct sequence, named after the methods that record it.
-    var independent: [(values: [Int], methods: [String])] = []
+    // Independent-expert lines: one per distinct sequence, named after the methods that record it (each method once:
+    // the same method on f32 and bf16 weights stores the same parameters), coloured as the first of their series.
+    var independent: [(values: [Int], methods: [String], firstSeries: String)] = []
     for (g, _) in series {
         guard let values = g.independentEquivalent else { continue }
         if let i = independent.firstIndex(where: { $0.values == values }) {
-            independent[i].methods.append(seriesName(g, showModel: showModel))
+            if !independent[i].methods.contains(g.method) { independent[i].methods.append(g.method) }
         } else {
-            independent.append((values, [seriesName(g, showModel: showModel)]))
+            independent.append((values, [g.method], seriesName(g, showModel: showModel)))
         }
     }
     let t = series.map(\.stored.count).max()!
@@ -169,8 +170,8 @@ func parameterGrowthSVG(benchmark: String, groups: [ReportGroup], showModel: Boo
     // One independent line: grey. Several (methods record different ranks): each dashed in its first method's colour.
     let colourOf = Dictionary(series.enumerated().map { (seriesName($1.group, showModel: showModel), SVGStyle.colour($0)) },
                               uniquingKeysWith: { first, _ in first })
-    func independentColour(_ line: (values: [Int], methods: [String])) -> String {
-        independent.count > 1 ? colourOf[line.methods[0]]! : SVGStyle.axis
+    func independentColour(_ line: (values: [Int], methods: [String], firstSeries: String)) -> String {
+        independent.count > 1 ? colourOf[line.firstSeries]! : SVGStyle.axis
     }
     var entries = series.enumerated().map { i, s -> LegendEntry in
         var label = "\(seriesName(s.group, showModel: showModel)): \(formatCount(s.stored.last!)) after task \(s.stored.count)"

@@ -115,4 +115,24 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         // No parameters recorded: no plot.
         #expect(parameterGrowthSVG(benchmark: "x", groups: [report.groups[2]], showModel: false) == nil)
     }
+
+    @Test func independentExpertsNameEachMethodOnceAcrossPrecisions() throws {
+        let tree = try sampleTree()
+        defer { tree.cleanup() }
+        var bf16 = try run("seta", seed: 0, benchmark: "b1", rows: [[80, 10], [70, 90]], zeroShot: [5, 15], stored: [100, 150])
+        bf16.config = ["weights": .string("bf16")]
+        try tree.add("b1-bf16/seta-s0", bf16)
+        var seqBF16 = try run("seq-lora", seed: 0, benchmark: "b1", rows: [[90, 10], [30, 95]], zeroShot: [5, 15],
+                              stored: [50, 50], independent: [100, 200])
+        seqBF16.config = ["weights": .string("bf16")]
+        try tree.add("b1-bf16/seq", seqBF16)
+        let report = try ComparisonReport(runs: try ReportRun.find([tree.root.path]))
+        let groups = report.groups.filter { $0.benchmark == "b1" }
+        #expect(groups.count == 4)
+        let svg = try #require(parameterGrowthSVG(benchmark: "b1", groups: groups, showModel: true))
+        let texts = try ElementCollector.parse(svg).filter { $0.name == "text" }.map(\.text)
+        // Two independent lines (ranks differ): seta's (both precisions) and seq-lora's bf16 one, each method once.
+        #expect(texts.filter { $0.hasPrefix("independent experts") }.sorted()
+                == ["independent experts (rank of seq-lora)", "independent experts (rank of seta, seq-lora)"], "\(texts)")
+    }
 }
