@@ -188,6 +188,7 @@ extension Train {
     enum Slot {
         case int(WritableKeyPath<Train, Int?>), seed(WritableKeyPath<Train, UInt64?>), float(WritableKeyPath<Train, Float?>)
         case string(WritableKeyPath<Train, String?>, ConfigType), method(WritableKeyPath<Train, Method?>)
+        case weights(WritableKeyPath<Train, WeightPrecision?>)
 
         var type: ConfigType {
             switch self {
@@ -196,6 +197,7 @@ extension Train {
             case .float: return .float
             case let .string(_, type): return type
             case .method: return .choice(Method.allCases.map(\.rawValue))
+            case .weights: return .choice(WeightPrecision.allCases.map(\.rawValue))
             }
         }
     }
@@ -203,6 +205,7 @@ extension Train {
     /// Every `train` option as a config key (its long option name), in the order RUN/config.yaml lists them.
     static let configKeys: [(key: String, slot: Slot)] = [
         ("model", .string(\.modelOptions.modelArgument, .string)),
+        ("weights", .weights(\.modelOptions.weightsArgument)),
         ("method", .method(\.method)),
         ("out", .string(\.out, .string)),
         ("benchmark", .string(\.benchmark, .string)),
@@ -247,6 +250,7 @@ extension Train {
         case let .float(p): return self[keyPath: p] != nil
         case let .string(p, _): return self[keyPath: p] != nil
         case let .method(p): return self[keyPath: p] != nil
+        case let .weights(p): return self[keyPath: p] != nil
         }
     }
 
@@ -257,6 +261,7 @@ extension Train {
         case let (.float(p), .float(v)): self[keyPath: p] = v
         case let (.string(p, _), .string(v)): self[keyPath: p] = v
         case let (.method(p), .string(v)): self[keyPath: p] = Method(rawValue: v)
+        case let (.weights(p), .string(v)): self[keyPath: p] = WeightPrecision(rawValue: v)
         default: preconditionFailure("config value \(value) does not fit its key")  // convert(_:to:) checked the type
         }
     }
@@ -305,7 +310,8 @@ extension Train {
         func list(_ s: String) -> Node { Node(s.split(separator: ",").map { string(String($0)) }, Tag(.seq), .flow) }
         let root = benchmark == nil ? dataRoot : Benchmark.defaultDataRoot(argument: dataRoot)?.path
         var values: [String: Node?] = [
-            "model": string(modelOptions.model), "method": string(method.rawValue), "out": out.map(string),
+            "model": string(modelOptions.model), "weights": string(modelOptions.weights.rawValue),
+            "method": string(method.rawValue), "out": out.map(string),
             "benchmark": benchmark.map(string), "data-root": root.map(string), "data": data.map(string), "tasks": tasks.map(list),
             "train-per-task": o.trainPerTask.map(int), "test-per-task": o.testPerTask.map(int), "epochs": int(o.epochs),
             "batch-size": int(o.batchSize), "rows-per-forward": int(o.rowsPerForward), "eval-batch-size": int(o.evalBatchSize),

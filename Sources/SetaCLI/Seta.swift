@@ -34,8 +34,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("weights"), help: ArgumentHelp(
         "Precision of the frozen base weights: f32 (the reference) or bf16 (AVX-512 BF16 products with float32 "
         + "accumulation: ~2× the training and prompt speed, half the bytes per generated token; adapters stay f32). "
-        + "On a CPU without AVX-512 BF16, bf16 falls back to f32 with a note.", valueName: "f32|bf16"))
-    var weights: WeightPrecision = .f32
+        + "On a CPU without AVX-512 BF16, bf16 falls back to f32 with a note. (default: f32)", valueName: "f32|bf16"))
+    var weightsArgument: WeightPrecision?   // optional, as --model: train --config tells given from default
+    var weights: WeightPrecision { weightsArgument ?? .f32 }
 
     func load(quiet: Bool = false) throws -> LanguageModel {
         let clock = ContinuousClock(), start = clock.now

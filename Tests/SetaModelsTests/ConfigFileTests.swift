@@ -38,6 +38,7 @@ struct ConfigFileTests {
         let config = try configFile("""
             # a tiny run; tasks as a YAML list, snake_case and kebab-case keys
             model: \(tiny)
+            weights: bf16
             method: seq-lora
             data: \(tasks)
             tasks: [tiny_jsonl_cls]
@@ -63,7 +64,8 @@ struct ConfigFileTests {
         #expect(r["lr"]?.value == "0.001")
         #expect(r["rows-per-forward"]?.value == "2" && r["rows-per-forward"]?.source == "default")
         #expect(r["split-rule"]?.value == "percentile" && r["targets"]?.value == "q,v" && r["benchmark"]?.value == "null")
-        #expect(r.count == 35, "keys: \(r.keys.sorted())")   // 25 train options + 10 baseline options
+        #expect(r["weights"]?.value == "bf16" && r["weights"]?.source == config)
+        #expect(r.count == 36, "keys: \(r.keys.sorted())")   // 26 train options + 10 baseline options
         let description = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))) as? [String: Any])
         #expect(description["seed"] as? Int == 3 && description["method"] as? String == "seq-lora")
 
@@ -93,6 +95,7 @@ struct ConfigFileTests {
         ("seed: -1", "key `seed`: value `-1` is not a non-negative integer"),
         ("method: adam", "key `method`: value `adam` is not one of seta, seq-lora"),
         ("split-rule: median", "key `split-rule`: value `median` is not one of percentile, dynamic"),
+        ("weights: f16", "key `weights`: value `f16` is not one of f32, bf16"),
         ("tasks: {a: 1}", "key `tasks`: value `{a: 1}` is not a list of names or a comma-separated string"),
         ("epochs: [1, 2]", "key `epochs`: value `[1, 2]` is not an integer"),
         ("epochs: 1\nepochs: 2", "key `epochs` (line 2) repeats `epochs` (line 1)"),
