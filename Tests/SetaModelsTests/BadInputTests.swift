@@ -81,9 +81,14 @@ func runProcess(_ executable: URL, _ arguments: [String]) throws -> (status: Int
     let out = Pipe(), err = Pipe()
     process.standardOutput = out; process.standardError = err
     try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    // Both pipes drain at once: a child that fills the stderr pipe (64 KiB) while stdout is being read would block.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let e = Box(), drained = DispatchSemaphore(value: 0)
+    Thread.detachNewThread { e.data = err.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e.data, as: UTF8.self))
 }
 
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"))
