@@ -100,7 +100,7 @@ func taskCurvesSVG(benchmark: String, groups: [ReportGroup], showModel: Bool) ->
     let key = [LegendEntry(label: "after training on the task", colour: SVGStyle.muted),
                LegendEntry(label: "before it (transfer)", colour: SVGStyle.muted, dash: "5 4", marker: false, opacity: 0.7)]
     let legendW = max(legendWidth(entries, title: "task"), legendWidth(key, title: "line"))
-    let legendH = 22 + 20 * Double(t) + 14 + 22 + 40
+    let legendH = 24 + 22 + 20 * Double(t) + 14 + 22 + 40   // drawn from top + 24: tasks, a gap, the line key
 
     let title = "Accuracy on each task across the stream: \(benchmark)"
     let subtitle = "x: after task k" + (hasZeroShot ? " (0 = zero-shot)" : "") + " · y: score 0–100"

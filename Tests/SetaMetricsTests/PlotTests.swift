@@ -71,6 +71,22 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         }
     }
 
+    @Test func aLongStreamsLegendFitsOnTheCanvas() throws {
+        // 15 tasks: the task legend and the line key are taller than one row of panels.
+        let tree = try RunTree()
+        defer { tree.cleanup() }
+        let names = (1...15).map { "task\($0)_a_long_task_name" }
+        let rows = (0..<15).map { i in (0..<15).map { j in Double((i * 7 + j * 3) % 100) } }
+        try tree.add("long/seta", try run("seta", seed: 0, benchmark: "long", tasks: names, rows: rows, zeroShot: Array(repeating: 10, count: 15)))
+        let report = try ComparisonReport(runs: try ReportRun.find([tree.root.path]))
+        let plot = try #require(report.plots().first { $0.name.hasPrefix("tasks-") })
+        let elements = try ElementCollector.parse(plot.svg)
+        let height = try #require(Double(elements[0].attributes["height"] ?? ""))
+        let lowest = elements.filter { $0.name == "text" }.map { Double($0.attributes["y"]!)! }.max()!
+        #expect(elements.contains { $0.name == "text" && $0.text == "before it (transfer)" })
+        #expect(lowest + 4 <= height, "lowest text at \(lowest), canvas \(height) high")
+    }
+
     @Test func heatmapHasOneCellPerMatrixEntryWithItsValue() throws {
         let (report, tree) = try report()
         defer { tree.cleanup() }
