@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
             let lm = try modelOptions.load(quiet: json)
             let peak = Double(ProcessInfo.processInfo.environment["SETA_PEAK_GFLOPS"] ?? "") ?? 230
             var results: [String: Any] = ["model": modelOptions.model, "steps": steps, "peak_gflops": peak,
-                                          "cores": Parallelism.cores, "weights": lm.network.usesBF16Weights ? "bf16" : "f32"]
+                                          "cores": Parallelism.cores, "weights": lm.network.weightPrecision.rawValue]
             let flops = ModelFLOPs(config: lm.config)
             if growth {
                 results["growth"] = try measureGrowth(lm)

@@ -6,6 +6,7 @@ import Foundation
 import SetaContinual
 import SetaData
 import SetaExperts
+import SetaModels
 import Yams
 
 /// A problem with a config file, as one paragraph naming the file (and the key, value and expected type, or the line).

@@ -54,9 +54,7 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-enum WeightPrecision: String, ExpressibleByArgument, CaseIterable, Codable {
-    case f32, bf16
-}
+extension WeightPrecision: ExpressibleByArgument {}
 
 func standardError(_ line: String) {
     FileHandle.standardError.write((line + "\n").data(using: .utf8)!)

@@ -127,7 +127,7 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
     let root = communicator.rank == 0                    // rank 0 alone prints progress and writes the run folder
     let description = RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
                                      benchmark: benchmark, seed: options.seed,
-                                     weights: lm.network.usesBF16Weights ? "bf16" : nil)
+                                     weights: lm.network.weightPrecision)
     signal(SIGXFSZ, SIG_IGN)             // over a file-size limit a write fails with an error instead of killing us
     var strategy = method.strategy(targets: targets, seta: seta, baselines: baselines)
     // --init-adapters: read and checked before anything is written.
@@ -149,9 +149,9 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
         guard existing == description else {
             throw ValidationError("""
                 cannot resume \(run.path): its run.json is another run (method \(existing.method), model \(existing.model), \
-                tasks \(existing.tasks.joined(separator: ",")), seed \(existing.seed), weights \(existing.weights ?? "f32")); this command asks for \
+                tasks \(existing.tasks.joined(separator: ",")), seed \(existing.seed), weights \(existing.precision.rawValue)); this command asks for \
                 method \(description.method), model \(description.model), tasks \(description.tasks.joined(separator: ",")), seed \(description.seed), \
-                weights \(description.weights ?? "f32")
+                weights \(description.precision.rawValue)
                 """)
         }
         guard exportPeer == nil else { throw ValidationError("--export-peer records a whole run: it cannot be combined with --resume") }

@@ -11,7 +11,7 @@ enum ZeroShotStore {
     /// nil when turned off, or when the model's files cannot be identified.
     static func cache(for lm: LanguageModel) -> ZeroShotCache? {
         guard ProcessInfo.processInfo.environment["SETA_ZERO_SHOT_CACHE"] != "0", var identity = identity(of: lm.source) else { return nil }
-        if lm.network.usesBF16Weights { identity += "|bf16" }   // another model, numerically: its own row
+        if let weights = lm.network.weightPrecision.recorded { identity += "|" + weights }   // another model, numerically: its own row
         return ZeroShotCache(modelIdentity: identity, load: { key in
             guard let data = try? Data(contentsOf: folder.appendingPathComponent(key + ".json")) else { return nil }
             return try? JSONDecoder().decode([Double].self, from: data)

@@ -10,12 +10,14 @@ public struct RunDescription: Codable, Equatable, Sendable {
     public var tasks: [String]
     public var benchmark: String?
     public var seed: UInt64
-    /// "bf16" when the base weights ran in bfloat16 (`--weights bf16`); absent for float32.
-    public var weights: String?
-    public init(model: String, method: String, tasks: [String], benchmark: String?, seed: UInt64, weights: String? = nil) {
+    /// bf16 when the base weights ran in bfloat16 (`--weights bf16`); nil (absent from run.json) for float32.
+    public var weights: WeightPrecision?
+    public init(model: String, method: String, tasks: [String], benchmark: String?, seed: UInt64, weights: WeightPrecision = .f32) {
         self.model = model; self.method = method; self.tasks = tasks; self.benchmark = benchmark; self.seed = seed
-        self.weights = weights
+        self.weights = weights == .f32 ? nil : weights
     }
+    /// The precision of the run's base weights (float32 when run.json names none).
+    public var precision: WeightPrecision { weights ?? .f32 }
 }
 
 extension RunDescription {
@@ -23,7 +25,7 @@ extension RunDescription {
     /// evaluated with bf16 weights (where the CPU has no AVX-512 BF16 the model stays float32).
     public func loadModel(_ spec: String? = nil) throws -> LanguageModel {
         let model = try LanguageModel.load(spec ?? self.model)
-        if weights == "bf16" { model.network.useBF16Weights() }
+        if precision == .bf16 { model.network.useBF16Weights() }
         return model
     }
 }

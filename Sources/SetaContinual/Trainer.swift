@@ -270,7 +270,7 @@ public final class ContinualTrainer {
         let matrix = try AccuracyMatrix(rows: rows, zeroShot: zeroShot)
         var config = strategy.configuration
         config["training"] = try JSONValue(encoding: options)
-        if model.network.usesBF16Weights { config["weights"] = .string("bf16") }
+        if let weights = model.network.weightPrecision.recorded { config["weights"] = .string(weights) }
         let params = independent.count == stored.count
             ? try ParameterGrowth(storedAfterTask: stored, independentEquivalent: independent) : nil
         return RunResults(method: strategy.name, model: modelName, seed: options.seed, benchmark: benchmark, tasks: names,

@@ -205,7 +205,7 @@ public struct ComparisonReport: Equatable, Sendable {
         for run in runs {
             let r = run.results
             let benchmark = r.benchmark ?? "tasks " + r.tasks.joined(separator: ", ")
-            let model = r.model + (r.config["weights"] == .string("bf16") ? " (bf16 weights)" : "")   // not averaged with f32
+            let model = r.model + (r.recordedWeights.map { " (\($0) weights)" } ?? "")   // not averaged with f32
             let key = [benchmark, model, r.method].joined(separator: "\u{0}")
             guard var group = byKey[key] else {
                 byKey[key] = ReportGroup(benchmark: benchmark, model: model, method: r.method, tasks: r.tasks, runs: [run])

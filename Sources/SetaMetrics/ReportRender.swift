@@ -211,9 +211,9 @@ extension ReportGroup {
         var parts = ["seta train --method \(method)"]
         parts.append(benchmark.hasPrefix("tasks ") ? "--data DIR --tasks \(tasks.joined(separator: ","))" : "--benchmark \(benchmark)")
         let first = runs.first?.results   // `model` carries a " (bf16 weights)" label; the flags come from the run
-        let bf16 = first?.config["weights"] == .string("bf16")
+        let weights = first?.recordedWeights
         if let spec = first?.model, spec != "default" { parts.append("--model \(spec)") }
-        if bf16 { parts.append("--weights bf16") }
+        if let weights { parts.append("--weights \(weights)") }
         if case let .object(training)? = runs.first?.results.config["training"] {
             for (key, flag) in [("train_per_task", "--train-per-task"), ("test_per_task", "--test-per-task"), ("epochs", "--epochs"),
                                 ("learning_rate", "--lr")] {
@@ -224,7 +224,7 @@ extension ReportGroup {
         let seeds = self.seeds.map(String.init).joined(separator: ",")
         parts.append(runs.count > 1 ? "--seeds \(seeds)" : "--seed \(seeds)")
         let slug = String(benchmark.map { $0.isLetter || $0.isNumber ? $0 : "-" }).split(separator: "-").joined(separator: "-")
-        parts.append("--out runs/\(slug)\(bf16 ? "-bf16" : "")/\(method)")
+        parts.append("--out runs/\(slug)\(weights.map { "-" + $0 } ?? "")/\(method)")
         return parts.joined(separator: " ")
     }
 }

@@ -51,6 +51,11 @@ public struct RunResults: Codable, Equatable, Sendable {
     public var sharedUtilisation: SharedUtilisation?
     /// Every setting of the run, whatever its shape.
     public var config: [String: JSONValue]
+    /// The base weights' precision as the config records it ("bf16"), nil for float32 (the config leaves it out).
+    public var recordedWeights: String? {
+        if case let .string(w)? = config["weights"], w != "f32" { return w }
+        return nil
+    }
 
     public init(method: String, model: String, seed: UInt64, benchmark: String?, tasks: [String], matrix: [[Double]],
                 zeroShot: [Double]?, metrics: Metrics, params: ParameterGrowth? = nil, routingAccuracy: Double? = nil,

@@ -9,6 +9,18 @@ import SetaTensor
 @testable import SetaContinual
 
 @Suite struct ResumeTests {
+    @Test func runJSONNamesBF16AndLeavesFloat32Out() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let f32 = RunDescription(model: "default", method: "seta", tasks: ["a"], benchmark: nil, seed: 0)
+        let bf16 = RunDescription(model: "default", method: "seta", tasks: ["a"], benchmark: nil, seed: 0, weights: .bf16)
+        #expect(!String(decoding: try encoder.encode(f32), as: UTF8.self).contains("weights"))
+        #expect(String(decoding: try encoder.encode(bf16), as: UTF8.self).contains("\"weights\":\"bf16\""))
+        // A run.json from before bf16 existed is a float32 run, equal to one described as f32 now.
+        let old = try JSONDecoder().decode(RunDescription.self, from: Data(#"{"model":"default","method":"seta","tasks":["a"],"seed":0}"#.utf8))
+        #expect(old == f32 && old.precision == .f32 && bf16.precision == .bf16 && old != bf16)
+    }
+
     static func scratch() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("seta-resume-\(UUID().uuidString)")
     }
