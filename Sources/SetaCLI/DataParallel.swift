@@ -21,8 +21,7 @@ enum DataParallel {
         guard world == nil, let w = try MPICommunicator.fromEnvironment() else { return }
         world = w
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount / max(w.localSize, 1))
-        Parallelism.cores = cores
-        BLAS.threads = cores
+        Parallelism.use(cores: cores)
         // mpirun signals every rank on Ctrl-C, and the survivors when a rank dies.
         Interruption.message = "\nrank \(w.rank): stop requested (Ctrl-C, or mpirun stopping the job because a rank failed). "
             + "The checkpoints of completed tasks are intact; the same command plus --resume continues, with any number of ranks."

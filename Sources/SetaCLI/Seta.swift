@@ -40,7 +40,7 @@ struct ModelOptions: ParsableArguments {
 
     func load(quiet: Bool = false) throws -> LanguageModel {
         let clock = ContinuousClock(), start = clock.now
-        if let cores = Parallelism.requestedCores { BLAS.threads = cores }   // SETA_THREADS (Parallelism reads it too)
+        Parallelism.applyRequestedCores()   // SETA_THREADS for OpenBLAS too
         let lm = try LanguageModel.load(model) { message in if !quiet { standardError(message) } }
         if !quiet {
             let c = lm.config

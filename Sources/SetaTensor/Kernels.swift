@@ -201,10 +201,20 @@ func parallelChunks(count: Int, minimumPerWorker: Int, alignment: Int = 64, _ bo
 
 /// Cores this process may use for its own worker threads (kernels, attention heads). All of the machine's by
 /// default, or `SETA_THREADS` when set (e.g. 1 for two runs side by side on a 2-core machine); a data-parallel job
-/// gives each of the N ranks on a machine its share (the CLI sets it, with `BLAS.threads`), so that N ranks do not
-/// oversubscribe the cores.
+/// gives each of the N ranks on a machine its share (`use(cores:)`), so that N ranks do not oversubscribe the cores.
 public enum Parallelism {
     nonisolated(unsafe) public static var cores = requestedCores ?? ProcessInfo.processInfo.activeProcessorCount
+
+    /// Limits both threading layers, Seta's workers and OpenBLAS's, to `n` cores.
+    public static func use(cores n: Int) {
+        cores = n
+        BLAS.threads = n
+    }
+
+    /// `use(cores: SETA_THREADS)` when it is set (OpenBLAS does not read it), else nothing.
+    public static func applyRequestedCores() {
+        if let n = requestedCores { use(cores: n) }
+    }
 
     /// `SETA_THREADS` as a positive number, else nil.
     public static var requestedCores: Int? {
