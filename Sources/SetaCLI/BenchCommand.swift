@@ -11,13 +11,15 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training, prompt-processing and generation speed on a model (tokens/s, GFLOPS, peak RSS).",
         discussion: """
-        Workloads (seeded random token ids): a LoRA r=8 step on q,v at batch 4×128 with loss on every position (a
-        language-model step) and at 1×512; the same 4×128 step with loss on the last 8 tokens only (a continual-
-        learning step: answers carry the loss); a SETA step with the expert state of 4 learned tasks; prefill at
+        Workloads (seeded random token ids): a LoRA r=8 step on q,v at batch 4×128 with loss on every position (a \
+        language-model step) and at 1×512; the same 4×128 step with loss on the last 8 tokens only (a continual-learning \
+        step: answers carry the loss); a SETA step with the expert state of 4 learned tasks; prefill at \
         1×128 and 8×128 (LM head on the last position); greedy generation of 64 tokens after a 16-token prompt.
-        Each number is the median of --steps timed repetitions after one warm-up. FLOPs count every matmul of the
-        model (attention over the visible half of the keys); the peak is $SETA_PEAK_GFLOPS (default 230, this
+
+        Each number is the median of --steps timed repetitions after one warm-up. FLOPs count every matmul of the \
+        model (attention over the visible half of the keys); the peak is $SETA_PEAK_GFLOPS (default 230, this \
         2-core machine's FP32 peak).
+
         Example: seta bench --model default --json
         """)
     @OptionGroup var modelOptions: ModelOptions

@@ -9,8 +9,9 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run SETA and SeqLoRA on a built-in 4-task stream with the default model and compare them.",
         discussion: """
-        The stream: four questions about the same lists of words, each answered with its own made-up label words
+        The stream: four questions about the same lists of words, each answered with its own made-up label words \
         (see DemoStream in the library). Writes OUT/seta and OUT/seq-lora run folders.
+
         Example: seta demo --out runs/demo
         """)
     @OptionGroup var modelOptions: ModelOptions

@@ -218,13 +218,15 @@ struct Train: ParsableCommand {
         discussion: """
         Examples:
           seta train --method seta --out runs/cl1-seta --benchmark cl:order1
-          seta train --method seq-lora --out runs/mine --data my-tasks --tasks first,second --train-per-task 100
-        Writes RUN/run.json, RUN/config.yaml, RUN/results.json, RUN/timings.json, RUN/log.jsonl and
-        RUN/checkpoints/task-k/. Ctrl-C stops after the current step; the same command plus --resume continues
+          seta train --method seq-lora --out runs/mine \\
+              --data my-tasks --tasks first,second --train-per-task 100
+
+        Writes RUN/run.json, RUN/config.yaml, RUN/results.json, RUN/timings.json, RUN/log.jsonl and \
+        RUN/checkpoints/task-k/. Ctrl-C stops after the current step; the same command plus --resume continues \
         after the last completed task and gives exactly the results of an uninterrupted run.
 
-        Every option can also come from a YAML file (keys: the long option names,
-        kebab-case or snake_case); the command line wins over the file, the file
+        Every option can also come from a YAML file (keys: the long option names, \
+        kebab-case or snake_case); the command line wins over the file, the file \
         over the defaults:
           seta train --config run.yaml --epochs 3
         run.yaml:
