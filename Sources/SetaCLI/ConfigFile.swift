@@ -190,6 +190,7 @@ extension Train {
         case int(WritableKeyPath<Train, Int?>), seed(WritableKeyPath<Train, UInt64?>), float(WritableKeyPath<Train, Float?>)
         case string(WritableKeyPath<Train, String?>, ConfigType), method(WritableKeyPath<Train, Method?>)
         case weights(WritableKeyPath<Train, WeightPrecision?>)
+        case evalTasks(WritableKeyPath<Train, EvaluatedTasks?>)
 
         var type: ConfigType {
             switch self {
@@ -199,6 +200,7 @@ extension Train {
             case let .string(_, type): return type
             case .method: return .choice(Method.allCases.map(\.rawValue))
             case .weights: return .choice(WeightPrecision.allCases.map(\.rawValue))
+            case .evalTasks: return .choice(EvaluatedTasks.allCases.map(\.rawValue))
             }
         }
     }
@@ -219,6 +221,7 @@ extension Train {
         ("batch-size", .int(\.training.batchSize)),
         ("rows-per-forward", .int(\.training.rowsPerForward)),
         ("eval-batch-size", .int(\.training.evalBatchSize)),
+        ("eval-tasks", .evalTasks(\.training.evalTasks)),
         ("lr", .float(\.training.learningRate)),
         ("max-prompt-tokens", .int(\.training.maxPromptTokens)),
         ("targets", .string(\.training.targets, .list)),
@@ -252,6 +255,7 @@ extension Train {
         case let .string(p, _): return self[keyPath: p] != nil
         case let .method(p): return self[keyPath: p] != nil
         case let .weights(p): return self[keyPath: p] != nil
+        case let .evalTasks(p): return self[keyPath: p] != nil
         }
     }
 
@@ -263,6 +267,7 @@ extension Train {
         case let (.string(p, _), .string(v)): self[keyPath: p] = v
         case let (.method(p), .string(v)): self[keyPath: p] = Method(rawValue: v)
         case let (.weights(p), .string(v)): self[keyPath: p] = WeightPrecision(rawValue: v)
+        case let (.evalTasks(p), .string(v)): self[keyPath: p] = EvaluatedTasks(rawValue: v)
         default: preconditionFailure("config value \(value) does not fit its key")  // convert(_:to:) checked the type
         }
     }
@@ -316,6 +321,7 @@ extension Train {
             "benchmark": benchmark.map(string), "data-root": root.map(string), "data": data.map(string), "tasks": tasks.map(list),
             "train-per-task": o.trainPerTask.map(int), "test-per-task": o.testPerTask.map(int), "epochs": int(o.epochs),
             "batch-size": int(o.batchSize), "rows-per-forward": int(o.rowsPerForward), "eval-batch-size": int(o.evalBatchSize),
+            "eval-tasks": string(o.evaluatedTasks.rawValue),
             "lr": float(o.learningRate), "max-prompt-tokens": int(o.maxPromptTokens),
             "targets": string(training.targets ?? defaultTargets.map { String($0.rawValue.dropLast(5)) }.joined(separator: ",")),
             "seed": Node(String(o.seed)), "seeds": seeds.map(list), "lambda": float(seta.lambda), "split-rule": string(seta.split.rule.rawValue),

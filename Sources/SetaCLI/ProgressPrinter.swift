@@ -26,7 +26,7 @@ final class ProgressPrinter {
         case let .evaluating(after, task, done, count):
             line("after task \(after + 1): evaluating task \(task + 1) \(done)/\(count)", final: false)
         case let .taskFinished(task, scores):
-            line("after task \(task + 1): " + scores.map { String(format: "%.1f", $0) }.joined(separator: " "), final: true)
+            line("after task \(task + 1): " + scores.map { $0.isNaN ? "–" : String(format: "%.1f", $0) }.joined(separator: " "), final: true)
         }
     }
 

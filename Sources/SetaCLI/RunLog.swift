@@ -60,7 +60,8 @@ final class RunLog {
             record("step", ["task": task, "step": step, "steps": count, "loss": Double(loss), "tokens_per_s": tps.rounded()])
         case let .evaluating(after, task, done, count):
             if done == count { record("evaluated", ["after_task": after, "task": task, "examples": count]) }
-        case let .taskFinished(task, scores): record("task_finished", ["task": task, "scores": scores])
+        case let .taskFinished(task, scores):   // a task not measured (NaN) is null
+            record("task_finished", ["task": task, "scores": scores.map { $0.isNaN ? NSNull() : $0 as Any }])
         }
     }
 }

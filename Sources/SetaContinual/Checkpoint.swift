@@ -27,11 +27,13 @@ enum CheckpointWriter {
             var manifest = state.manifest
             manifest["format_version"] = .number(Double(formatVersion))
             manifest["completed_task"] = .number(Double(resume.completedTask))
-            manifest["matrix_so_far"] = .array(resume.rows.map { .array($0.map { .number($0) }) })
+            manifest["matrix_so_far"] = .array(resume.rows.map { .array($0.map { $0.isNaN ? .null : .number($0) }) })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically(try encoder.encode(manifest), to: staging.appendingPathComponent("manifest.json"))
             // The trainer's state, with plain keys (UInt64 RNG states stay exact: no JSONValue round trip).
+            // An unmeasured matrix cell (`--eval-tasks seen`) is NaN: written as "nan".
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try writeAtomically(try encoder.encode(resume), to: staging.appendingPathComponent("resume.json"))
             if fm.fileExists(atPath: folder.path) { try fm.removeItem(at: folder) }
             try fm.moveItem(at: staging, to: folder)
@@ -68,7 +70,9 @@ enum CheckpointWriter {
         guard let data = try? Data(contentsOf: url) else {
             throw CheckpointError.notFound(file: url.path)
         }
-        do { return try JSONDecoder().decode(ResumePoint.self, from: data) } catch {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try decoder.decode(ResumePoint.self, from: data) } catch {
             throw CheckpointError.badJSON(file: url.path, detail: "\(error)")
         }
     }

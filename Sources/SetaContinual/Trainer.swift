@@ -15,26 +15,6 @@ import SetaMetrics
 import SetaModels
 import SetaTensor
 
-public struct TrainingOptions: Codable, Equatable, Sendable {
-    public var epochs = 2
-    public var batchSize = 8
-    public var learningRate: Float = 5e-4
-    public var weightDecay: Float = 0
-    public var warmupSteps = 0
-    public var schedule: LearningRateSchedule.Decay = .constant
-    public var maxGradNorm: Float = 1
-    /// Prompts longer than this are truncated in their input part, never in the answer.
-    public var maxPromptTokens = 256
-    public var trainPerTask: Int? = 250
-    public var testPerTask: Int? = 200
-    public var evalBatchSize = 8
-    /// A training batch runs as forward passes of at most this many examples of similar length (less padding);
-    /// the loss and its gradient are still those of the whole batch (the mean over all its completion tokens).
-    public var rowsPerForward = 2
-    public var seed: UInt64 = 0
-    public init() {}
-}
-
 /// Progress as values: the core never prints; the CLI renders these.
 public enum TrainingProgress: Sendable {
     case zeroShot(task: Int, of: Int)
@@ -242,6 +222,9 @@ public final class ContinualTrainer {
             lastRoutes = []
             for (j, evalTask) in tasks.enumerated() {
                 if stopRequested() { throw TrainingError.interrupted(completedTasks: t) }
+                guard options.evaluatedTasks == .all || j <= t + 1 else {   // unmeasured: no metric reads it
+                    row.append(.nan); lastRoutes.append(nil); continue
+                }
                 let result = try evaluator.evaluate(evalTask, index: j, strategy: strategy) { done in
                     progress(.evaluating(afterTask: t, task: j, done: done, of: evalTask.test.count))
                 }

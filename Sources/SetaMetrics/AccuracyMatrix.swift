@@ -1,6 +1,8 @@
 // The accuracy matrix and every continual-learning metric derived from it (SETA.md, "What to measure").
 //
 // `rows[i][j]` = score (0–100) on task j after training through task i; `zeroShot[j]` = the base model's score.
+// A run that scores only the tasks seen so far and the next one (`--eval-tasks seen`) leaves the cells with j > i + 1
+// unmeasured: NaN here, null in JSON. No metric reads them.
 // The formulas number tasks from 1; the arrays here count from 0, so "a[T][j]" is `rows[T - 1][j - 1]`.
 
 /// A matrix of scores that is not T × T (sequential) or 1 × T (multi-task), or holds a bad score.
@@ -33,9 +35,12 @@ public enum AccuracyMatrixError: Error, Equatable, CustomStringConvertible, Send
     }
 }
 
-/// Scores on every task after each training stage, validated at construction (T × T or 1 × T, scores in 0…100).
+/// Scores on every task after each training stage, validated at construction (T × T or 1 × T, scores in 0…100;
+/// NaN, unmeasured, only beyond the next task).
 /// Every metric is a pure function of it, as in avalanche.
 public struct AccuracyMatrix: Codable, Equatable, Sendable {
+    public static func == (a: Self, b: Self) -> Bool { sameScores(a.rows, b.rows) && a.zeroShot == b.zeroShot }
+
     /// `rows[i][j]`: score on task j after training through task i; or one row after multi-task training.
     public let rows: [[Double]]
     /// `zeroShot[j]`: the base model's score on task j, if measured.
@@ -44,13 +49,16 @@ public struct AccuracyMatrix: Codable, Equatable, Sendable {
     public init(rows: [[Double]], zeroShot: [Double]? = nil) throws(AccuracyMatrixError) {
         guard let first = rows.first, !first.isEmpty else { throw .empty }
         let tasks = first.count
+        guard rows.count == tasks || rows.count == 1 else { throw .rowCount(tasks: tasks, found: rows.count) }
         for (i, row) in rows.enumerated() {
             guard row.count == tasks else { throw .raggedRow(row: i, expected: tasks, found: row.count) }
             for (j, score) in row.enumerated() where !Self.isValid(score) {
-                throw .scoreOutOfRange(row: i, column: j, value: score)
+                // Unmeasured (NaN) is allowed beyond the next task of a sequential run, where no metric looks.
+                guard score.isNaN && j > i + 1 && rows.count == tasks && tasks > 1 else {
+                    throw .scoreOutOfRange(row: i, column: j, value: score)
+                }
             }
         }
-        guard rows.count == tasks || rows.count == 1 else { throw .rowCount(tasks: tasks, found: rows.count) }
         if let b = zeroShot {
             guard b.count == tasks else { throw .zeroShotCount(expected: tasks, found: b.count) }
             for (j, score) in b.enumerated() where !Self.isValid(score) {
@@ -131,7 +139,7 @@ public struct AccuracyMatrix: Codable, Equatable, Sendable {
     /// Decodes and validates; a bad shape surfaces as a `DecodingError.dataCorrupted` carrying the description.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let rows = try c.decode([[Double]].self, forKey: .rows)
+        let rows = unmeasuredAsNaN(try c.decode([[Double?]].self, forKey: .rows))
         let zeroShot = try c.decodeIfPresent([Double].self, forKey: .zeroShot)
         do {
             try self.init(rows: rows, zeroShot: zeroShot)
@@ -143,7 +151,19 @@ public struct AccuracyMatrix: Codable, Equatable, Sendable {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(rows, forKey: .rows)
+        try c.encode(unmeasuredAsNull(rows), forKey: .rows)
         if let zeroShot { try c.encode(zeroShot, forKey: .zeroShot) } else { try c.encodeNil(forKey: .zeroShot) }
     }
 }
+
+/// Equal matrices of scores, unmeasured (NaN) cells equal to each other.
+public func sameScores(_ a: [[Double]], _ b: [[Double]]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { r, s in
+        r.count == s.count && zip(r, s).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+    }
+}
+
+/// Rows for JSON: an unmeasured (NaN) cell is null.
+public func unmeasuredAsNull(_ rows: [[Double]]) -> [[Double?]] { rows.map { $0.map { $0.isNaN ? nil : $0 } } }
+/// Rows from JSON: null is an unmeasured cell (NaN).
+public func unmeasuredAsNaN(_ rows: [[Double?]]) -> [[Double]] { rows.map { $0.map { $0 ?? .nan } } }

@@ -126,7 +126,7 @@ func taskCurvesSVG(benchmark: String, groups: [ReportGroup], showModel: Bool) ->
         for j in 0..<t {
             var points: [(x: Double, y: Double)] = []
             if let zeroShot { points.append((0, zeroShot[j])) }
-            points += matrix.indices.map { (Double($0 + 1), matrix[$0][j]) }
+            points += matrix.indices.map { (Double($0 + 1), matrix[$0][j]) }.filter { !$0.1.isNaN }   // NaN: not measured
             let trained = Double(j + 1), colour = SVGStyle.colour(j), shape = j / SVGStyle.palette.count
             let before = points.filter { $0.x <= trained - 1 }, after = points.filter { $0.x >= trained - 1 }
             if before.count > 1 {

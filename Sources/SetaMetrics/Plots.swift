@@ -47,9 +47,9 @@ func taskLabel(_ tasks: [String], _ j: Int) -> String { "\(j + 1) \(shortName(ta
 /// scale and holding its value; a colour bar on the right.
 func heatmapSVG(_ g: ReportGroup) -> String {
     let matrix = g.meanMatrix, zeroShot = g.meanZeroShot, t = g.tasks.count
-    let allValues = matrix.flatMap { $0 } + (zeroShot ?? [])
+    let allValues = (matrix.flatMap { $0 } + (zeroShot ?? [])).filter { !$0.isNaN }   // NaN: not measured
     let integral = allValues.allSatisfy { $0 == $0.rounded() }
-    func value(_ x: Double) -> String { integral ? String(format: "%.0f", x) : formatScore(x) }
+    func value(_ x: Double) -> String { x.isNaN ? "not measured" : integral ? String(format: "%.0f", x) : formatScore(x) }
 
     let cellW = 58.0, cellH = 34.0, labelSize = 12.0
     let rowLabels = matrix.count == t ? (0..<t).map { taskLabel(g.tasks, $0) } : ["multi-task"]
@@ -79,6 +79,12 @@ func heatmapSVG(_ g: ReportGroup) -> String {
     svg.add(svgText(subtitle, x: 16, y: 48, size: 12, fill: SVGStyle.muted))
 
     func cell(_ x: Double, _ y: Double, _ score: Double, className: String, tooltip: String) {
+        guard !score.isNaN else {   // not measured (`--eval-tasks seen`): an empty cell
+            svg.add(#"<rect class="\#(className) unmeasured" x="\#(fmt(x))" y="\#(fmt(y))" width="\#(fmt(cellW))" "#
+                    + ##"height="\##(fmt(cellH))" fill="#f3f3f3" stroke="white" stroke-width="1">"##
+                    + "<title>\(xmlEscape(tooltip))</title></rect>")
+            return
+        }
         let colour = viridis(score / 100)
         svg.add(#"<rect class="\#(className)" x="\#(fmt(x))" y="\#(fmt(y))" width="\#(fmt(cellW))" "#
                 + #"height="\#(fmt(cellH))" fill="\#(colour)" stroke="white" stroke-width="1">"#

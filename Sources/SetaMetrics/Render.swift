@@ -4,6 +4,7 @@ import Foundation
 /// A score with one decimal ("n/a" for nil; never "-0.0").
 func formatScore(_ x: Double?) -> String {
     guard let x else { return "n/a" }
+    if x.isNaN { return "–" }   // a matrix cell not measured (`--eval-tasks seen`)
     let s = String(format: "%.1f", x)
     return s == "-0.0" ? "0.0" : s
 }

@@ -197,7 +197,7 @@ private struct GroupJSON: Encodable {
         try c.encodeOrNull(g.parameterRatio, forKey: .parameterRatio)
         try c.encodeOrNull(g.routingAccuracy, forKey: .routingAccuracy)
         try c.encodeOrNull(g.wallSeconds, forKey: .wallSeconds)
-        try c.encode(g.meanMatrix, forKey: .meanMatrix)
+        try c.encode(unmeasuredAsNull(g.meanMatrix), forKey: .meanMatrix)
         try c.encodeOrNull(g.meanZeroShot, forKey: .meanZeroShot)
         try c.encodeOrNull(g.meanStoredAfterTask, forKey: .meanStoredAfterTask)
         try c.encodeOrNull(g.independentEquivalent, forKey: .independentEquivalent)

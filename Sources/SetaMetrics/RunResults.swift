@@ -36,13 +36,20 @@ public enum ResultsFileError: Error, Equatable, CustomStringConvertible, Sendabl
 
 /// The record of one run. JSON keys are snake_case; absent values are written as `null`, never omitted.
 public struct RunResults: Codable, Equatable, Sendable {
+    public static func == (a: Self, b: Self) -> Bool {   // unmeasured cells (NaN) equal each other
+        a.method == b.method && a.model == b.model && a.seed == b.seed && a.benchmark == b.benchmark && a.tasks == b.tasks
+            && sameScores(a.matrix, b.matrix) && a.zeroShot == b.zeroShot && a.metrics == b.metrics && a.params == b.params
+            && a.routingAccuracy == b.routingAccuracy && a.sharedUtilisation == b.sharedUtilisation && a.config == b.config
+    }
+
     public var method: String
     public var model: String
     public var seed: UInt64
     public var benchmark: String?
     /// Task names in training order (index 0 = the first task).
     public var tasks: [String]
-    /// The accuracy matrix's rows (`matrix[i][j]`: score on task j after training through task i).
+    /// The accuracy matrix's rows (`matrix[i][j]`: score on task j after training through task i; NaN, null in
+    /// JSON, where it was not measured: beyond the next task with `--eval-tasks seen`).
     public var matrix: [[Double]]
     public var zeroShot: [Double]?
     public var metrics: Metrics
@@ -102,7 +109,7 @@ public struct RunResults: Codable, Equatable, Sendable {
         seed = try c.decode(UInt64.self, forKey: .seed)
         benchmark = try c.decodeIfPresent(String.self, forKey: .benchmark)
         tasks = try c.decode([String].self, forKey: .tasks)
-        matrix = try c.decode([[Double]].self, forKey: .matrix)
+        matrix = unmeasuredAsNaN(try c.decode([[Double?]].self, forKey: .matrix))
         zeroShot = try c.decodeIfPresent([Double].self, forKey: .zeroShot)
         metrics = try c.decode(Metrics.self, forKey: .metrics)
         params = try c.decodeIfPresent(ParameterGrowth.self, forKey: .params)
@@ -118,7 +125,7 @@ public struct RunResults: Codable, Equatable, Sendable {
         try c.encode(seed, forKey: .seed)
         try c.encodeOrNull(benchmark, forKey: .benchmark)
         try c.encode(tasks, forKey: .tasks)
-        try c.encode(matrix, forKey: .matrix)
+        try c.encode(unmeasuredAsNull(matrix), forKey: .matrix)
         try c.encodeOrNull(zeroShot, forKey: .zeroShot)
         try c.encode(metrics, forKey: .metrics)
         try c.encodeOrNull(params, forKey: .params)

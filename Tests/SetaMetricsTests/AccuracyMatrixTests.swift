@@ -1,4 +1,5 @@
 // Every metric on hand-computed matrices; the arithmetic is in the comments (tasks numbered from 1, as in SETA.md).
+import Foundation
 import Testing
 @testable import SetaMetrics
 
@@ -27,6 +28,26 @@ private let matrixB = try! AccuracyMatrix(rows: [[40, 0, 0, 0], [45, 60, 10, 5],
 private let matrixC = try! AccuracyMatrix(rows: [[40, 0], [50, 70]])
 
 @Suite struct AccuracyMatrixTests {
+    @Test func unmeasuredCellsBeyondTheNextTaskChangeNoMetric() throws {
+        // B with the cells that `--eval-tasks seen` skips (j > i + 1) unmeasured: a[1][3], a[1][4], a[2][4].
+        let n = Double.nan
+        let partial = try AccuracyMatrix(rows: [[40, 0, n, n], [45, 60, 10, n], [35, 62, 70, 20], [50, 65, 60, 80]],
+                                         zeroShot: [10, 5, 0, 30])
+        #expect(partial.metrics == matrixB.metrics)
+        #expect(partial == partial && partial != matrixB)
+        // Null in JSON, NaN again when read back.
+        let json = String(decoding: try JSONEncoder().encode(partial), as: UTF8.self)
+        #expect(json.contains("[40,0,null,null]"), "\(json)")
+        #expect(try JSONDecoder().decode(AccuracyMatrix.self, from: Data(json.utf8)) == partial)
+        // Not at or below the next task, and not in a multi-task row.
+        for (i, j) in [(0, 0), (0, 1), (1, 0), (3, 3)] {
+            var rows = matrixB.rows
+            rows[i][j] = n
+            #expect(throws: AccuracyMatrixError.self) { try AccuracyMatrix(rows: rows) }
+        }
+        #expect(throws: AccuracyMatrixError.self) { try AccuracyMatrix(rows: [[40, 0, n]]) }
+    }
+
     @Test func averageAccuracy() {
         // A: (50 + 70 + 95) / 3 = 215 / 3
         #expect(close(matrixA.averageAccuracy, 215.0 / 3))

@@ -65,7 +65,8 @@ struct ConfigFileTests {
         #expect(r["rows-per-forward"]?.value == "2" && r["rows-per-forward"]?.source == "default")
         #expect(r["split-rule"]?.value == "percentile" && r["targets"]?.value == "q,v" && r["benchmark"]?.value == "null")
         #expect(r["weights"]?.value == "bf16" && r["weights"]?.source == config)
-        #expect(r.count == 36, "keys: \(r.keys.sorted())")   // 26 train options + 10 baseline options
+        #expect(r["eval-tasks"]?.value == "all" && r["eval-tasks"]?.source == "default")
+        #expect(r.count == 37, "keys: \(r.keys.sorted())")   // 27 train options + 10 baseline options
         let description = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))) as? [String: Any])
         #expect(description["seed"] as? Int == 3 && description["method"] as? String == "seq-lora")
 

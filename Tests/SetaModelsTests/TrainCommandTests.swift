@@ -119,6 +119,43 @@ struct TrainCommandTests {
         #expect(!FileManager.default.fileExists(atPath: otherTargets + "/run.json"))              // nothing half-done
     }
 
+    @Test func evalTasksSeenScoresTheSeenTasksAndTheNextWithTheSameMetrics() throws {
+        // Three tasks, trained identically; `seen` leaves a[1][3] unmeasured (null) and every metric as `all` has it.
+        func train(_ mode: String) throws -> (folder: String, results: [String: Any]) {
+            let out = scratch()
+            let run = try runSeta(["train", "--model", tiny, "--method", "seta", "--out", out, "--data", tasks,
+                                   "--tasks", "tiny_jsonl_cls,tiny_topic,tiny_copa", "--train-per-task", "8", "--test-per-task", "4",
+                                   "--epochs", "1", "--batch-size", "4", "--eval-tasks", mode])
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+            if mode == "seen" { #expect(run.stderr.contains("after task 1: ") && run.stderr.contains(" –"), "\(run.stderr)") }
+            let data = try Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))
+            return (out, try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]))
+        }
+        let all = try train("all"), seen = try train("seen")
+        let full = try #require(all.results["matrix"] as? [[Any]]), partial = try #require(seen.results["matrix"] as? [[Any]])
+        #expect(partial[0][2] is NSNull && !(full[0][2] is NSNull))
+        for (i, row) in partial.enumerated() {
+            for (j, cell) in row.enumerated() where j <= i + 1 { #expect((cell as? Double) == (full[i][j] as? Double), "a[\(i)][\(j)]") }
+        }
+        #expect(NSDictionary(dictionary: try #require(seen.results["metrics"] as? [String: Any]))
+                == NSDictionary(dictionary: try #require(all.results["metrics"] as? [String: Any])))
+        let training = try #require((seen.results["config"] as? [String: Any])?["training"] as? [String: Any])
+        #expect(training["evaluated_tasks"] as? String == "seen")
+        #expect(((all.results["config"] as? [String: Any])?["training"] as? [String: Any])?["evaluated_tasks"] == nil)
+        // The report and its plots take the partial matrix: an empty heatmap cell where nothing was measured.
+        let plots = scratch()
+        let report = try runSeta(["report", seen.folder, "--plot-dir", plots])
+        #expect(report.status == 0 && report.stdout.contains("seta"), "stderr: \(report.stderr)")
+        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: plots).filter { $0.hasPrefix("heatmap-") }
+        let svg = try String(contentsOfFile: plots + "/" + heatmaps[0], encoding: .utf8)
+        #expect(svg.components(separatedBy: "cell unmeasured").count - 1 == 1 && svg.contains("not measured"))
+        // Resume keeps the mode: results identical to the uninterrupted run.
+        let resumed = try runSeta(["train", "--model", tiny, "--method", "seta", "--out", seen.folder, "--data", tasks,
+                                   "--tasks", "tiny_jsonl_cls,tiny_topic,tiny_copa", "--train-per-task", "8", "--test-per-task", "4",
+                                   "--epochs", "1", "--batch-size", "4", "--eval-tasks", "seen", "--resume"])
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+    }
+
     @Test func seedsRunOneFolderPerSeedAndReportGroupsThem() throws {
         let out = scratch()
         let args = ["train", "--model", tiny, "--method", "seq-lora", "--out", out, "--data", tasks,
