@@ -20,11 +20,17 @@ extension LanguageModel {
     /// once it has produced visible text: a model often starts a free-text answer on the next line (SmolLM2 answers
     /// SuperNI's "Output:" with "\n" first), and stopping there would score an empty answer. Classification keeps
     /// the first-line rule (a label is one line). Routing (a strategy's gate) must be set before.
-    public func greedyBatch(_ prompts: [[Int]], maxNewTokens: Int, textBeforeNewline: Bool = false) -> [[Int]] {
-        Tensor.withoutGradients { decode(prompts, maxNewTokens: maxNewTokens, textBeforeNewline: textBeforeNewline) }
+    /// Rows that finish leave the batch: `keepingRows(rows, n)` is told which of the n rows decoding so far go on,
+    /// so that per-sequence state outside the model (a gate's routes) can follow.
+    public func greedyBatch(_ prompts: [[Int]], maxNewTokens: Int, textBeforeNewline: Bool = false,
+                            keepingRows: ([Int], Int) -> Void = { _, _ in }) -> [[Int]] {
+        Tensor.withoutGradients {
+            decode(prompts, maxNewTokens: maxNewTokens, textBeforeNewline: textBeforeNewline, keepingRows: keepingRows)
+        }
     }
 
-    private func decode(_ prompts: [[Int]], maxNewTokens: Int, textBeforeNewline: Bool) -> [[Int]] {
+    private func decode(_ prompts: [[Int]], maxNewTokens: Int, textBeforeNewline: Bool,
+                        keepingRows: ([Int], Int) -> Void) -> [[Int]] {
         let b = prompts.count, longest = prompts.map(\.count).max() ?? 0, v = config.vocabSize
         var padding = prompts.map { longest - $0.count }
         let cache = KVCache(config: config, batch: b, capacity: longest + maxNewTokens)
@@ -57,6 +63,7 @@ extension LanguageModel {
             if remaining.isEmpty { break }
             if remaining.count < n {
                 cache.keepRows(remaining)
+                keepingRows(remaining, n)
                 active = remaining.map { active[$0] }
                 padding = remaining.map { padding[$0] }
             }
@@ -92,8 +99,9 @@ struct Evaluator {
             let prompts = idx.map { task.test[$0].promptIds }
             let chosen = Tensor.withoutGradients { strategy?.route(prompts: prompts, evaluating: index, model: model) }
             if chosen != nil { decoded.routed = true }
-            let outputs = model.greedyBatch(prompts, maxNewTokens: task.maxNewTokens,
-                                            textBeforeNewline: task.kind != .classification)
+            let routing = (strategy as? GatedStrategy)?.routing   // per-prompt routes follow the rows still decoding
+            let outputs = model.greedyBatch(prompts, maxNewTokens: task.maxNewTokens, textBeforeNewline: task.kind != .classification,
+                                            keepingRows: { rows, n in routing?.keep(rows, of: n) })
             decoded.indices += idx
             decoded.predictions += outputs.map { model.tokenizer.decode($0) }
             decoded.routes += chosen ?? idx.map { _ in -1 }

@@ -14,6 +14,12 @@ public final class Routing {
     public var weights: [[Float]] = []
     public init() {}
 
+    /// Keeps the routes of sequences `rows` (increasing) of the `sequences` routed, when they are routed one by one:
+    /// a batched decode whose finished sequences leave the batch keeps each remaining sequence on its own expert.
+    public func keep(_ rows: [Int], of sequences: Int) {
+        if weights.count == sequences && sequences > 1 { weights = rows.map { weights[$0] } }
+    }
+
     /// The same expert (oracle route) for `sequences` sequences.
     public func route(allTo task: Int, tasks: Int, sequences: Int) {
         weights = Array(repeating: (0..<tasks).map { $0 == task ? 1 : 0 }, count: sequences)

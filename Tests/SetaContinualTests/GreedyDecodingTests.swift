@@ -2,6 +2,7 @@
 // the model starts on a new line is decoded, not cut to an empty string; classification keeps the first-line rule.
 import Foundation
 import Testing
+import SetaExperts
 import SetaModels
 @testable import SetaContinual
 
@@ -38,5 +39,29 @@ private let realModel: LanguageModel? = {
         // A row that has text from its first token decodes the same under both rules up to its first newline.
         let plain = lm.tokenizer.decode(firstLine[1]), other = lm.tokenizer.decode(free[1])
         #expect(other.hasPrefix(plain.trimmingCharacters(in: .newlines)))
+    }
+
+    @Test(.enabled(if: realModel != nil, "default model not in the cache"))
+    func finishedRowsLeaveTheBatchAndTheCallerIsTold() throws {
+        let lm = try #require(realModel)
+        // Row 0 (the summary prompt) ends at its first token, a newline; row 1 goes on alone.
+        let prompts = [lm.encode(Self.summaryPrompt), lm.encode("The capital of France is")]
+        var calls: [([Int], Int)] = []
+        let batched = lm.greedyBatch(prompts, maxNewTokens: 6) { rows, n in calls.append((rows, n)) }
+        #expect(calls.count == 1 && calls[0].0 == [1] && calls[0].1 == 2, "\(calls)")
+        // The remaining row decodes as it does alone.
+        #expect(batched[1] == lm.greedyBatch([prompts[1]], maxNewTokens: 6)[0])
+    }
+
+    @Test func routesFollowTheRowsThatStay() {
+        let routing = Routing()
+        routing.weights = [[1, 0], [0, 1], [0.5, 0.5]]
+        routing.keep([0, 2], of: 3)
+        #expect(routing.weights == [[1, 0], [0.5, 0.5]])
+        routing.keep([1], of: 3)   // routes set for another batch size: left alone
+        #expect(routing.weights == [[1, 0], [0.5, 0.5]])
+        routing.route(allTo: 1, tasks: 2, sequences: 1)
+        routing.keep([0], of: 1)
+        #expect(routing.weights == [[0, 1]])
     }
 }
