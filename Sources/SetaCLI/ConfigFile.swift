@@ -321,7 +321,7 @@ extension Train {
             "benchmark": benchmark.map(string), "data-root": root.map(string), "data": data.map(string), "tasks": tasks.map(list),
             "train-per-task": o.trainPerTask.map(int), "test-per-task": o.testPerTask.map(int), "epochs": int(o.epochs),
             "batch-size": int(o.batchSize), "rows-per-forward": int(o.rowsPerForward), "eval-batch-size": int(o.evalBatchSize),
-            "eval-tasks": string(o.evaluatedTasks.rawValue),
+            "eval-tasks": string((o.evaluatedTasks ?? .all).rawValue),
             "lr": float(o.learningRate), "max-prompt-tokens": int(o.maxPromptTokens),
             "targets": string(training.targets ?? defaultTargets.map { String($0.rawValue.dropLast(5)) }.joined(separator: ",")),
             "seed": Node(String(o.seed)), "seeds": seeds.map(list), "lambda": float(seta.lambda), "split-rule": string(seta.split.rule.rawValue),

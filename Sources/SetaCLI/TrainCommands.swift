@@ -83,7 +83,7 @@ struct TrainingArguments: ParsableArguments {
         if let batchSize { o.batchSize = batchSize }
         if let rowsPerForward { o.rowsPerForward = rowsPerForward }
         if let evalBatchSize { o.evalBatchSize = evalBatchSize }
-        if let evalTasks { o.evaluatedTasks = evalTasks }
+        if let evalTasks { o.evaluatedTasks = evalTasks == .all ? nil : evalTasks }
         if let learningRate { o.learningRate = learningRate }
         if let maxPromptTokens { o.maxPromptTokens = maxPromptTokens }
         if let seed { o.seed = seed }

@@ -222,7 +222,7 @@ public final class ContinualTrainer {
             lastRoutes = []
             for (j, evalTask) in tasks.enumerated() {
                 if stopRequested() { throw TrainingError.interrupted(completedTasks: t) }
-                guard options.evaluatedTasks == .all || j <= t + 1 else {   // unmeasured: no metric reads it
+                guard options.evaluatedTasks != .seen || j <= t + 1 else {   // unmeasured: no metric reads it
                     row.append(.nan); lastRoutes.append(nil); continue
                 }
                 let result = try evaluator.evaluate(evalTask, index: j, strategy: strategy) { done in
