@@ -15,6 +15,10 @@ public struct StrategyState {
 }
 
 enum CheckpointWriter {
+    /// resume.json's spelling of non-finite numbers, written and read alike: an unmeasured matrix cell
+    /// (`--eval-tasks seen`) is NaN, "nan".
+    static let nan = "nan", inf = "inf"
+
     static let formatVersion = 1
 
     static func write(_ state: StrategyState, resume: ResumePoint, to folder: URL) throws {
@@ -32,8 +36,7 @@ enum CheckpointWriter {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically(try encoder.encode(manifest), to: staging.appendingPathComponent("manifest.json"))
             // The trainer's state, with plain keys (UInt64 RNG states stay exact: no JSONValue round trip).
-            // An unmeasured matrix cell (`--eval-tasks seen`) is NaN: written as "nan".
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: Self.inf, negativeInfinity: "-" + Self.inf, nan: Self.nan)
             try writeAtomically(try encoder.encode(resume), to: staging.appendingPathComponent("resume.json"))
             if fm.fileExists(atPath: folder.path) { try fm.removeItem(at: folder) }
             try fm.moveItem(at: staging, to: folder)
@@ -71,7 +74,7 @@ enum CheckpointWriter {
             throw CheckpointError.notFound(file: url.path)
         }
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: inf, negativeInfinity: "-" + inf, nan: nan)
         do { return try decoder.decode(ResumePoint.self, from: data) } catch {
             throw CheckpointError.badJSON(file: url.path, detail: "\(error)")
         }

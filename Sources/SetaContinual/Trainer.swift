@@ -284,7 +284,7 @@ public final class ContinualTrainer {
     func zeroShotKey(model identity: String) -> String {
         var text = "zero-shot v1|\(identity)|\(options.evalBatchSize)"
         for task in tasks {
-            // Free-text answers skip leading newlines since v2 of the decoding rule (Evaluator.greedyBatch).
+            // Free-text answers are decoded past a leading newline (Evaluator.greedyBatch): rows cached before that differ.
             text += "|\(task.kind.rawValue):\(task.maxNewTokens)" + (task.kind == .classification ? "" : ":text-before-newline")
             for e in task.test { text += ";" + e.promptIds.map(String.init).joined(separator: ",") + "=" + e.example.references.joined(separator: "\u{1}") }
         }

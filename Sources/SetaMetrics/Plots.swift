@@ -79,16 +79,12 @@ func heatmapSVG(_ g: ReportGroup) -> String {
     svg.add(svgText(subtitle, x: 16, y: 48, size: 12, fill: SVGStyle.muted))
 
     func cell(_ x: Double, _ y: Double, _ score: Double, className: String, tooltip: String) {
-        guard !score.isNaN else {   // not measured (`--eval-tasks seen`): an empty cell
-            svg.add(#"<rect class="\#(className) unmeasured" x="\#(fmt(x))" y="\#(fmt(y))" width="\#(fmt(cellW))" "#
-                    + ##"height="\##(fmt(cellH))" fill="#f3f3f3" stroke="white" stroke-width="1">"##
-                    + "<title>\(xmlEscape(tooltip))</title></rect>")
-            return
-        }
-        let colour = viridis(score / 100)
-        svg.add(#"<rect class="\#(className)" x="\#(fmt(x))" y="\#(fmt(y))" width="\#(fmt(cellW))" "#
-                + #"height="\#(fmt(cellH))" fill="\#(colour)" stroke="white" stroke-width="1">"#
+        let measured = !score.isNaN   // not measured (`--eval-tasks seen`): an empty light-grey cell
+        let colour = measured ? viridis(score / 100) : "#f3f3f3"
+        svg.add(#"<rect class="\#(className)\#(measured ? "" : " unmeasured")" x="\#(fmt(x))" y="\#(fmt(y))" "#
+                + #"width="\#(fmt(cellW))" height="\#(fmt(cellH))" fill="\#(colour)" stroke="white" stroke-width="1">"#
                 + "<title>\(xmlEscape(tooltip))</title></rect>")
+        guard measured else { return }
         svg.add(svgText(value(score), x: x + cellW / 2, y: y + cellH / 2 + 4, size: 12, anchor: "middle",
                         fill: isDark(colour) ? "#ffffff" : "#111111", className: "value"))
     }

@@ -17,11 +17,17 @@ extension Tensor {
         try GradientRecording.$isEnabled.withValue(false, operation: body)
     }
 
-    /// Records `backward` (given d(loss)/d(output)) on `output` if any input requires a gradient (and recording is on).
+    /// Whether an op on `inputs` records its backward: some input requires a gradient and recording is on. An op that
+    /// saves extra state for its backward (attention's probabilities) asks this before computing.
+    static func recordsBackward(_ inputs: [Tensor]) -> Bool {
+        inputs.contains(where: { $0.requiresGrad }) && GradientRecording.isEnabled
+    }
+
+    /// Records `backward` (given d(loss)/d(output)) on `output` if `recordsBackward(inputs)`.
     /// The closure must not capture `output` itself (use `output.detached()` to keep its values).
     @discardableResult
     func recordOp(inputs: [Tensor], backward pullback: @escaping (Tensor) -> Void) -> Tensor {
-        if inputs.contains(where: { $0.requiresGrad }) && GradientRecording.isEnabled {
+        if Tensor.recordsBackward(inputs) {
             requiresGrad = true
             parents = inputs.filter { $0.requiresGrad }
             backwardFn = pullback

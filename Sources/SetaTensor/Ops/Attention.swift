@@ -32,7 +32,7 @@ func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]?, ke
     precondition(queryBlock > 0, "attention: query block must be positive")
     let headsPerGroup = h / g, scaleQK = 1 / Float(d).squareRoot()
     let qStride = h * d, kvStride = g * d
-    let keepProbs = (q.requiresGrad || k.requiresGrad || v.requiresGrad) && GradientRecording.isEnabled
+    let keepProbs = Tensor.recordsBackward([q, k, v])
     let probs = Tensor.empty(keepProbs ? [b, h, t, s] : [1])
     let out = Tensor.empty(q.shape)
     let qp = q.data, kp = k.data, vp = v.data, op = out.data
