@@ -219,6 +219,7 @@ extension ReportGroup {
                                 ("learning_rate", "--lr")] {
                 if case let .number(x)? = training[key] { parts.append("\(flag) \(x == x.rounded() && abs(x) >= 1 ? String(Int(x)) : String(x))") }
             }
+            if case let .string(evaluated)? = training["evaluated_tasks"], evaluated != "all" { parts.append("--eval-tasks \(evaluated)") }
         }
         if case let .string(initMode)? = runs.first?.results.config["unique_init"], initMode != "zero" { parts.append("--unique-init \(initMode)") }
         let seeds = self.seeds.map(String.init).joined(separator: ",")

@@ -100,6 +100,18 @@ private func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) < 1e
         #expect(!groups[0].command.contains("--weights") && !groups[0].command.contains("bf16"))
     }
 
+    @Test func commandRepeatsEvalTasksWhenTheRunScoredOnlySeenTasks() throws {
+        let tree = try sampleTree()
+        defer { tree.cleanup() }
+        var seen = try run("seta", seed: 0, benchmark: "b2", rows: [[70, 10], [60, 90]], zeroShot: [5, 15])
+        seen.config = ["training": .object(["epochs": .number(2), "evaluated_tasks": .string("seen")])]
+        try tree.add("b2/seta-s0", seen)
+        let report = try ComparisonReport(runs: try ReportRun.find([tree.root.path]))
+        let group = try #require(report.groups.first { $0.benchmark == "b2" })
+        #expect(group.command == "seta train --method seta --benchmark b2 --model tiny --epochs 2 --eval-tasks seen --seed 0 --out runs/b2/seta")
+        #expect(report.groups.filter { $0.benchmark == "b1" }.allSatisfy { !$0.command.contains("--eval-tasks") })
+    }
+
     @Test func sampleStandardDeviationUsesNMinusOne() throws {
         let s = try #require(Statistic([2, 4, 4, 4, 5, 5, 7, 9, nil]))
         #expect(s.mean == 5 && s.n == 8)
