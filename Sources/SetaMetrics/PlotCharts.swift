@@ -23,7 +23,7 @@ struct PlotArea {
             svg.add(svgLine(px(v), y + height, px(v), y + height + 4, stroke: SVGStyle.axis))
             svg.add(svgText(label, x: px(v), y: y + height + 17, size: 11, anchor: "middle", fill: SVGStyle.muted))
         }
-        svg.add(svgText(xTitle, x: x + width / 2, y: y + height + 34, size: 12, anchor: "middle"))
+        if !xTitle.isEmpty { svg.add(svgText(xTitle, x: x + width / 2, y: y + height + 34, size: 12, anchor: "middle")) }
         if let yTitle {
             let left = x - 6 - (yTicks.map { textWidth($0.1, size: 11) }.max() ?? 0) - 12
             svg.add(svgText(yTitle, x: left, y: y + height / 2, size: 12, anchor: "middle", rotate: -90))
@@ -82,11 +82,13 @@ func marker(_ shape: Int, _ x: Double, _ y: Double, size: Double, fill: String, 
 
 /// Each task's accuracy after each training stage, one panel per method (the mean over its runs), one line per
 /// task: dashed before the task is trained, solid from the stage before it on, a ring where it was just trained.
+/// Streams of more than `taskPanelThreshold` tasks get one panel per task instead (PlotTaskPanels.swift).
 /// Nil when no group of the benchmark is sequential.
 func taskCurvesSVG(benchmark: String, groups: [ReportGroup], showModel: Bool) -> String? {
     let sequential = groups.filter { $0.meanMatrix.count == $0.tasks.count && $0.tasks.count > 1 }
     guard let first = sequential.first else { return nil }
     let tasks = first.tasks, t = tasks.count
+    if t > taskPanelThreshold { return taskPanelsSVG(benchmark: benchmark, groups: sequential, showModel: showModel) }
     let hasZeroShot = sequential.contains { $0.meanZeroShot != nil }
     let xStart = hasZeroShot ? 0.0 : 1.0
     let plotW = max(260, 24 * Double(t + 1)), plotH = 200.0
@@ -129,8 +131,8 @@ func taskCurvesSVG(benchmark: String, groups: [ReportGroup], showModel: Bool) ->
             points += matrix.indices.map { (Double($0 + 1), matrix[$0][j]) }.filter { !$0.1.isNaN }   // NaN: not measured
             let trained = Double(j + 1), colour = SVGStyle.colour(j), shape = j / SVGStyle.palette.count
             let before = points.filter { $0.x <= trained - 1 }, after = points.filter { $0.x >= trained - 1 }
-            if before.count > 1 {
-                svg.add(svgPolyline(before.map { (area.px($0.x), area.py($0.y)) }, stroke: colour, width: 1.5,
+            for run in consecutiveRuns(before) where run.count > 1 {   // never across unmeasured stages
+                svg.add(svgPolyline(run.map { (area.px($0.x), area.py($0.y)) }, stroke: colour, width: 1.5,
                                     dash: "5 4", opacity: 0.7, className: "task-line"))
             }
             svg.add(svgPolyline(after.map { (area.px($0.x), area.py($0.y)) }, stroke: colour, width: 2, className: "task-line"))

@@ -87,6 +87,32 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         #expect(lowest + 4 <= height, "lowest text at \(lowest), canvas \(height) high")
     }
 
+    @Test func aLongStreamGetsOnePanelPerTaskWithOneLinePerMethod() throws {
+        // 8 tasks: seq-lora measured everywhere; seta only on the seen tasks and the next (--eval-tasks seen), so its
+        // "before" curve of task j ≥ 2 is the zero-shot score and the stage before training, with nothing between.
+        let tree = try RunTree()
+        defer { tree.cleanup() }
+        let names = (1...8).map { "t\($0)" }
+        let full = (0..<8).map { i in (0..<8).map { j in Double(10 * i + j) } }
+        let seen = full.enumerated().map { i, row in row.enumerated().map { j, x in j <= i + 1 ? x : .nan } }
+        try tree.add("long/seq", try run("seq-lora", seed: 0, benchmark: "long", tasks: names, rows: full, zeroShot: Array(repeating: 5, count: 8)))
+        try tree.add("long/seta", try run("seta", seed: 0, benchmark: "long", tasks: names, rows: seen, zeroShot: Array(repeating: 5, count: 8)))
+        let report = try ComparisonReport(runs: try ReportRun.find([tree.root.path]))
+        let svg = try #require(taskCurvesSVG(benchmark: "long", groups: report.groups, showModel: false))
+        let elements = try ElementCollector.parse(svg)
+        let texts = elements.filter { $0.name == "text" }.map(\.text)
+        #expect(Set(names.enumerated().map { "\($0 + 1) \($1)" }).isSubset(of: texts))   // a panel per task
+        #expect(texts.contains("seta") && texts.contains("seq-lora") && texts.contains("method"))
+        let lines = elements.filter { $0.name == "polyline" && $0.attributes["class"] == "task-line" }
+        // Solid from the stage before training on: one per task and method.
+        #expect(lines.filter { $0.attributes["stroke-dasharray"] == nil }.count == 2 * 8)
+        // Dashed: seq-lora for tasks 2–8; seta only for task 2 (zero-shot → after task 1, adjacent stages).
+        #expect(lines.filter { $0.attributes["stroke-dasharray"] == "5 4" }.count == 7 + 1)
+        // seta's zero-shot points of tasks 3–8 have no measured neighbour: dots, not lines.
+        #expect(elements.filter { $0.attributes["class"] == "transfer-point" }.count == 6)
+        #expect(consecutiveRuns([(0, 1), (2, 1), (3, 1)]).map(\.count) == [1, 2])
+    }
+
     @Test func heatmapHasOneCellPerMatrixEntryWithItsValue() throws {
         let (report, tree) = try report()
         defer { tree.cleanup() }
