@@ -80,6 +80,19 @@ func marker(_ shape: Int, _ x: Double, _ y: Double, size: Double, fill: String, 
     }
 }
 
+/// The line key of the task-curve plots (this file and PlotTaskPanels.swift).
+let taskLineKey = [LegendEntry(label: "after training on the task", colour: SVGStyle.muted),
+                   LegendEntry(label: "before it (transfer)", colour: SVGStyle.muted, dash: "5 4", marker: false, opacity: 0.7)]
+
+/// Task `j`'s scores in group `g` (the mean over its runs) as (stage, score): the zero-shot score at stage 0, then
+/// the score after each task k at stage k; cells not measured (NaN, `--eval-tasks seen`) are left out.
+func stageScores(_ g: ReportGroup, task j: Int) -> [(x: Double, y: Double)] {
+    var points: [(x: Double, y: Double)] = []
+    if let zeroShot = g.meanZeroShot { points.append((0, zeroShot[j])) }
+    points += g.meanMatrix.indices.map { (Double($0 + 1), g.meanMatrix[$0][j]) }
+    return points.filter { !$0.y.isNaN }
+}
+
 /// Each task's accuracy after each training stage, one panel per method (the mean over its runs), one line per
 /// task: dashed before the task is trained, solid from the stage before it on, a ring where it was just trained.
 /// Streams of more than `taskPanelThreshold` tasks get one panel per task instead (PlotTaskPanels.swift).
@@ -99,8 +112,7 @@ func taskCurvesSVG(benchmark: String, groups: [ReportGroup], showModel: Bool) ->
     let entries = (0..<t).map {
         LegendEntry(label: taskLabel(tasks, $0), colour: SVGStyle.colour($0), shape: $0 / SVGStyle.palette.count)
     }
-    let key = [LegendEntry(label: "after training on the task", colour: SVGStyle.muted),
-               LegendEntry(label: "before it (transfer)", colour: SVGStyle.muted, dash: "5 4", marker: false, opacity: 0.7)]
+    let key = taskLineKey
     let legendW = max(legendWidth(entries, title: "task"), legendWidth(key, title: "line"))
     let legendH = 24 + 22 + 20 * Double(t) + 14 + 22 + 40   // drawn from top + 24: tasks, a gap, the line key
 
@@ -124,11 +136,8 @@ func taskCurvesSVG(benchmark: String, groups: [ReportGroup], showModel: Bool) ->
         let xTicks = stride(from: xStart, through: Double(t), by: 1).map { ($0, fmt($0)) }
         area.drawAxes(on: &svg, xTicks: xTicks, yTicks: stride(from: 0.0, through: 100, by: 20).map { ($0, fmt($0)) },
                       xTitle: "after task", yTitle: p % columns == 0 ? "score" : nil)
-        let matrix = g.meanMatrix, zeroShot = g.meanZeroShot
         for j in 0..<t {
-            var points: [(x: Double, y: Double)] = []
-            if let zeroShot { points.append((0, zeroShot[j])) }
-            points += matrix.indices.map { (Double($0 + 1), matrix[$0][j]) }.filter { !$0.1.isNaN }   // NaN: not measured
+            let points = stageScores(g, task: j)
             let trained = Double(j + 1), colour = SVGStyle.colour(j), shape = j / SVGStyle.palette.count
             let before = points.filter { $0.x <= trained - 1 }, after = points.filter { $0.x >= trained - 1 }
             for run in consecutiveRuns(before) where run.count > 1 {   // never across unmeasured stages

@@ -32,8 +32,7 @@ func taskPanelsSVG(benchmark: String, groups sequential: [ReportGroup], showMode
         LegendEntry(label: seriesName(g, showModel: showModel) + (g.runs.count > 1 ? " (\(g.runs.count) runs)" : ""),
                     colour: SVGStyle.colour(i), shape: i)
     }
-    let key = [LegendEntry(label: "after training on the task", colour: SVGStyle.muted),
-               LegendEntry(label: "before it (transfer)", colour: SVGStyle.muted, dash: "5 4", marker: false, opacity: 0.7)]
+    let key = taskLineKey
     let legendW = max(legendWidth(entries, title: "method"), legendWidth(key, title: "line"))
     let legendH = 22 + 20 * Double(entries.count) + 14 + 22 + 40
 
@@ -62,9 +61,7 @@ func taskPanelsSVG(benchmark: String, groups sequential: [ReportGroup], showMode
         area.drawAxes(on: &svg, xTicks: xTicks.map { ($0, fmt($0)) }, yTicks: [0.0, 50, 100].map { ($0, fmt($0)) },
                       xTitle: j / columns == rows - 1 ? "after task" : "", yTitle: nil)
         for (i, g) in sequential.enumerated() {
-            var points: [(x: Double, y: Double)] = []
-            if let zeroShot = g.meanZeroShot, !zeroShot[j].isNaN { points.append((0, zeroShot[j])) }
-            points += g.meanMatrix.indices.map { (Double($0 + 1), g.meanMatrix[$0][j]) }.filter { !$0.1.isNaN }
+            let points = stageScores(g, task: j)
             let colour = SVGStyle.colour(i)
             let before = points.filter { $0.x <= trained - 1 }, after = points.filter { $0.x >= trained - 1 }
             for run in consecutiveRuns(before) {
