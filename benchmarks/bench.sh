@@ -51,4 +51,8 @@ for method in "${methods[@]}"; do
     for f in results.json timings.json run.json config.yaml; do [ -f "$run/$f" ] && cp "$run/$f" "$kept/$f.tmp" && mv "$kept/$f.tmp" "$kept/$f"; done
   done
 done
+# Runs started side by side (one per core) can finish in the same minute: the lock makes their regenerations of
+# BENCHMARKS.md and the plots take turns, so the later one reads every results.json the earlier one copied.
+exec 9>"${TMPDIR:-/tmp}/seta-bench-report.lock"
+flock 9
 "$SETA" report "benchmarks/results" --update BENCHMARKS.md --plot-dir benchmarks/plots
