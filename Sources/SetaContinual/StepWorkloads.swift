@@ -97,8 +97,10 @@ public enum StepWorkloads {
         let lossTokens = batch.reduce(0) { $0 + $1.targetIds.count }
         return TrainingStepWorkload(strategy: strategy, storedParameters: strategy.storedParameterCount, step: {
             optimizer.zeroGrad()
+            context.backpropagatesEachGroup = true               // as the trainer's step
             let loss = strategy.loss(batch, task: task, context: context)
-            loss.backward()
+            context.backpropagatesEachGroup = false
+            if loss.requiresGrad { loss.backward() }
             clipGradientNorm(optimizer.parameters, maxNorm: options.maxGradNorm)
             optimizer.update(learningRate: options.learningRate)
             return loss.values[0]

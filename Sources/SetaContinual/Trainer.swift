@@ -180,7 +180,9 @@ public final class ContinualTrainer {
                 onBatch?(t, step, batch)
                 optimizer.zeroGrad()
                 context.languageModelTerms = []
+                context.backpropagatesEachGroup = true           // the LM loss's gradient lands group by group
                 let loss = strategy.loss(batch, task: t, context: context)
+                context.backpropagatesEachGroup = false
                 // Rank 0 backpropagates the whole loss; the others only their language-model share, so terms on
                 // the parameters alone (anchoring, orthogonality) enter the summed gradient once.
                 let objective = communicator.rank == 0 ? loss : Self.total(context.languageModelTerms ?? [])

@@ -88,4 +88,48 @@ import SetaTensor
             }
         }
     }
+
+    /// The trainer's step backpropagates each length group as soon as its loss exists (one group's graph alive at a
+    /// time). That must give exactly — bit for bit — the loss and gradients of one backward of the summed loss,
+    /// including a strategy's own term on the parameters (O-LoRA's orthogonality loss on its second task).
+    @Test(arguments: ["seq-lora", "seta", "independent", "olora"])
+    func backpropagatingEachGroupGivesTheSameBitsAsOneBackward(method: String) throws {
+        let lm = try Tiny.model()
+        let strategy: ContinualStrategy
+        if method == "olora" {
+            var rng = SeededRNG(seed: 5)
+            let olora = OLoRA()
+            olora.attach(to: lm, taskCount: 2, rng: &rng)
+            let context = TrainingContext(model: lm, options: TrainingOptions(), tasks: [], rng: rng)
+            olora.beginTask(0, context: context); olora.endTask(0, context: context); olora.beginTask(1, context: context)
+            for (k, p) in olora.trainableParameters.enumerated() {
+                for i in 0..<p.count { p.data[i] = Float((i + k) % 5) * 0.02 - 0.04 }
+            }
+            strategy = olora
+        } else {
+            strategy = Self.attached(method, to: lm)
+        }
+        let task = method == "olora" ? 1 : 0
+        let batch = Self.examples(vocab: lm.config.vocabSize)
+        func lossAndGradients(eager: Bool) -> (Float, [[Float]]) {
+            var options = TrainingOptions()
+            options.rowsPerForward = 3
+            let context = TrainingContext(model: lm, options: options, tasks: [], rng: SeededRNG(seed: 0))
+            strategy.trainableParameters.forEach { $0.zeroGrad() }
+            context.backpropagatesEachGroup = eager
+            let loss = strategy.loss(batch, task: task, context: context)
+            #expect(loss.requiresGrad == (!eager || method == "olora"), "\(method): only the strategy's own term is left")
+            if loss.requiresGrad { loss.backward() }
+            let grads = strategy.trainableParameters.map { p in Array(UnsafeBufferPointer(start: p.grad!.data, count: p.count)) }
+            return (loss.data[0], grads)
+        }
+        let (oneBackward, oneBackwardGrads) = lossAndGradients(eager: false)
+        let (eager, eagerGrads) = lossAndGradients(eager: true)
+        #expect(eager.bitPattern == oneBackward.bitPattern, "\(method): loss \(eager) vs \(oneBackward)")
+        #expect(eagerGrads.count == oneBackwardGrads.count && !eagerGrads.isEmpty)
+        for (g, w) in zip(eagerGrads, oneBackwardGrads) {
+            #expect(g.map(\.bitPattern) == w.map(\.bitPattern), "\(method): gradients differ")
+            #expect(g.contains { $0 != 0 }, "\(method): a parameter got no gradient")
+        }
+    }
 }
