@@ -183,8 +183,10 @@ public final class ContinualTrainer {
                 context.backpropagatesEachGroup = true           // the LM loss's gradient lands group by group
                 let loss = strategy.loss(batch, task: t, context: context)
                 context.backpropagatesEachGroup = false
-                // Rank 0 backpropagates the whole loss; the others only their language-model share, so terms on
-                // the parameters alone (anchoring, orthogonality) enter the summed gradient once.
+                // Each rank's language-model share is already backpropagated (group by group). What is left is the
+                // strategy's own terms on the parameters (anchoring, orthogonality): rank 0 backpropagates them and
+                // the others do not, so they enter the summed gradient once; the others' objective is the value of
+                // their language-model share.
                 let objective = communicator.rank == 0 ? loss : Self.total(context.languageModelTerms ?? [])
                 context.languageModelTerms = nil
                 if objective.requiresGrad { objective.backward() }
