@@ -33,16 +33,17 @@ public final class TrainingContext {
     /// The ranks of a data-parallel job (one process: `SingleProcess`). Every rank runs the same hooks on the same
     /// batches with the same RNG streams; only the forward/backward work is divided (languageModelLoss, shard).
     public let communicator: Communicator
-    /// The language-model terms of the trainer's step (nil outside one): on ranks other than 0 only these are
-    /// backpropagated, so a strategy's own terms (penalties on parameters) count once, on rank 0.
+    /// The language-model terms of the trainer's step (nil outside one): ranks other than 0 reduce only these, so a
+    /// strategy's own terms (penalties on parameters) count once, on rank 0.
     var languageModelTerms: [Tensor]?
     /// Set around an optimiser step (the trainer, `seta bench`) and SETA's sensitivity probe: `languageModelLoss`
     /// backpropagates each length group as soon as its loss is computed and returns the batch's loss as a constant,
     /// so only one group's graph (`options.rowsPerForward` examples) is alive at a time instead of the whole batch's
-    /// — 2–4× less peak memory for the default 8 × 2 (BENCHMARKS.md). The gradients are bit-identical to one backward of the summed loss: that walks
-    /// the groups' graphs one after another, first group first, and the strategy's own terms (penalties on the
-    /// parameters, added to the LM loss with weight 1) last, which is the order here too. It relies on the groups'
-    /// graphs sharing only leaves (parameters), as every strategy's do (LengthGroupingTests checks it).
+    /// — 2–4× less peak memory for the default 8 × 2 (BENCHMARKS.md). The gradients are bit-identical to one
+    /// backward of the summed loss: that walks the groups' graphs one after another, first group first, and the
+    /// strategy's own terms (penalties on the parameters, added to the LM loss with weight 1) last, which is the order
+    /// here too. It relies on the groups' graphs sharing only leaves (parameters), as every strategy's do
+    /// (LengthGroupingTests checks it bit for bit).
     var backpropagatesEachGroup = false
     init(model: LanguageModel, options: TrainingOptions, tasks: [PreparedTask], rng: SeededRNG,
          communicator: Communicator = SingleProcess()) {
