@@ -172,9 +172,7 @@ public final class SETA: GatedStrategy {
         for (i, batch) in batches.enumerated() {
             shared.forEach { $0.zeroGrad() }
             routing.route(allTo: t, tasks: t + 1, sequences: batch.count)
-            context.backpropagatesEachGroup = true                 // group by group, as a training step
-            let loss = context.languageModelLoss(Array(batch))     // this rank's part of the batch
-            context.backpropagatesEachGroup = false
+            let loss = context.backpropagatingEachGroup { context.languageModelLoss(Array(batch)) }   // this rank's share
             if loss.requiresGrad { loss.backward() }
             context.reduceGradients(shared)                        // the batch's gradient, before |θ · g|
             for (p, pool) in pools.enumerated() {

@@ -97,9 +97,7 @@ public enum StepWorkloads {
         let lossTokens = batch.reduce(0) { $0 + $1.targetIds.count }
         return TrainingStepWorkload(strategy: strategy, storedParameters: strategy.storedParameterCount, step: {
             optimizer.zeroGrad()
-            context.backpropagatesEachGroup = true               // as the trainer's step
-            let loss = strategy.loss(batch, task: task, context: context)
-            context.backpropagatesEachGroup = false
+            let loss = context.backpropagatingEachGroup { strategy.loss(batch, task: task, context: context) }
             if loss.requiresGrad { loss.backward() }
             clipGradientNorm(optimizer.parameters, maxNorm: options.maxGradNorm)
             optimizer.update(learningRate: options.learningRate)

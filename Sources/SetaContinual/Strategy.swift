@@ -36,18 +36,26 @@ public final class TrainingContext {
     /// The language-model terms of the trainer's step (nil outside one): ranks other than 0 reduce only these, so a
     /// strategy's own terms (penalties on parameters) count once, on rank 0.
     var languageModelTerms: [Tensor]?
-    /// Set around an optimiser step (the trainer, `seta bench`) and SETA's sensitivity probe: `languageModelLoss`
-    /// backpropagates each length group as soon as its loss is computed and returns the batch's loss as a constant,
+    /// True inside `backpropagatingEachGroup` (an optimiser step of the trainer or `seta bench`, SETA's
+    /// sensitivity probe): `languageModelLoss` then backpropagates each length group as soon as its loss is computed and returns the batch's loss as a constant,
     /// so only one group's graph (`options.rowsPerForward` examples) is alive at a time instead of the whole batch's
     /// — 2–4× less peak memory for the default 8 × 2 (BENCHMARKS.md). The gradients are bit-identical to one
     /// backward of the summed loss: that walks the groups' graphs one after another, first group first, and the
     /// strategy's own terms (penalties on the parameters, added to the LM loss with weight 1) last, which is the order
     /// here too. It relies on the groups' graphs sharing only leaves (parameters), as every strategy's do
     /// (LengthGroupingTests checks it bit for bit).
-    var backpropagatesEachGroup = false
+    private(set) var backpropagatesEachGroup = false
     init(model: LanguageModel, options: TrainingOptions, tasks: [PreparedTask], rng: SeededRNG,
          communicator: Communicator = SingleProcess()) {
         self.model = model; self.options = options; self.tasks = tasks; self.rng = rng; self.communicator = communicator
+    }
+
+    /// Runs `body` (a strategy's loss) with `backpropagatesEachGroup` on: what it returns still needs a backward
+    /// only for the terms it added to the language-model loss (`requiresGrad` says whether there are any).
+    func backpropagatingEachGroup(_ body: () -> Tensor) -> Tensor {
+        backpropagatesEachGroup = true
+        defer { backpropagatesEachGroup = false }
+        return body()
     }
 
     /// Mean next-token loss over all completion tokens of `examples`. The examples run in groups of similar

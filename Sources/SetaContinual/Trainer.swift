@@ -180,9 +180,7 @@ public final class ContinualTrainer {
                 onBatch?(t, step, batch)
                 optimizer.zeroGrad()
                 context.languageModelTerms = []
-                context.backpropagatesEachGroup = true           // the LM loss's gradient lands group by group
-                let loss = strategy.loss(batch, task: t, context: context)
-                context.backpropagatesEachGroup = false
+                let loss = context.backpropagatingEachGroup { strategy.loss(batch, task: t, context: context) }
                 // Each rank's language-model share is already backpropagated (group by group). What is left is the
                 // strategy's own terms on the parameters (anchoring, orthogonality): rank 0 backpropagates them and
                 // the others do not, so they enter the summed gradient once; the others' objective is the value of
