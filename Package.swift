@@ -91,18 +91,22 @@ let package = Package(
         ),
         // Seeded input mutations for the parser fuzz suites (the *FuzzTests files); test support, not a product.
         .target(name: "SetaFuzzing", dependencies: ["SetaTensor"], path: "Tests/SetaFuzzing"),
-        .testTarget(name: "SetaTensorTests", dependencies: ["SetaTensor"]),
+        // Why a suite may skip (a missing install step, a missing CPU feature) and SETA_REQUIRE_SUITES; test support.
+        .target(name: "SetaTestSupport", path: "Tests/SetaTestSupport"),
+        .testTarget(name: "SetaTensorTests", dependencies: ["SetaTensor", "SetaTestSupport"]),
         .testTarget(
             name: "SetaTokenizersTests",
-            dependencies: ["SetaTokenizers", "SetaFuzzing"],
+            dependencies: ["SetaTokenizers", "SetaFuzzing", "SetaTestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SetaDataTests", dependencies: ["SetaData", "SetaFuzzing"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SetaDataTests", dependencies: ["SetaData", "SetaFuzzing", "SetaTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SetaMetricsTests", dependencies: ["SetaMetrics"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SetaContinualTests", dependencies: ["SetaContinual", "SetaFuzzing"]),
+        .testTarget(name: "SetaContinualTests", dependencies: ["SetaContinual", "SetaFuzzing", "SetaTestSupport"]),
+        // SETA's own arithmetic (gate, probe, Ω, anchoring, Fisher, split rule) against independent computations.
+        .testTarget(name: "SETAMathTests", dependencies: ["SetaContinual"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SetaModelsTests",
-            dependencies: ["SetaModels", "SetaFuzzing"],
+            dependencies: ["SetaModels", "SetaFuzzing", "SetaTestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -54,7 +54,7 @@ public final class SETA: GatedStrategy {
     var omega: [[(a: Tensor, b: Tensor)]] = []           // Ω_θ
     var anchors: [[(a: Tensor, b: Tensor)]] = []         // θ*
     var normalisedOmega: [[(a: Tensor, b: Tensor)]] = [] // Ω̂ = Ω / mean(Ω over the pool), fixed during a task
-    var runningProduct: [(sum: Double, count: Int)] = [] // running mean of s·Ω per pool (dynamic rule)
+    var runningProduct: [RunningProduct] = []          // running mean of s·Ω per pool (dynamic rule)
     // Records per task.
     public internal(set) var states: [[[BlockState]]] = []        // [task][pool][block]
     public internal(set) var sensitivities: [[[Double]]] = []     // [task][pool][block]
@@ -80,7 +80,7 @@ public final class SETA: GatedStrategy {
         omega = pools.map(zeros)
         normalisedOmega = omega
         anchors = pools.map { p in zip(p.sharedA, p.sharedB).map { ($0.copy(), $1.copy()) } }
-        runningProduct = pools.map { _ in (0, 0) }
+        runningProduct = pools.map { _ in RunningProduct() }
         trainedInPlaceBy = pools.map { Array(repeating: [], count: $0.shape.blocks) }
     }
 
@@ -97,12 +97,7 @@ public final class SETA: GatedStrategy {
         var taskStates: [[BlockState]] = []
         for (p, pool) in pools.enumerated() {                                    // 3. Split-on-Share
             let omegaB = omega[p].map { Double(blockMean($0.a, $0.b)) }
-            let products = zip(s[p], omegaB).map { $0 * $1 }
-            if omegaB.contains(where: { $0 > 0 }) {
-                runningProduct[p].sum += products.reduce(0, +); runningProduct[p].count += products.count
-            }
-            let mean = runningProduct[p].count > 0 ? runningProduct[p].sum / Double(runningProduct[p].count) : nil
-            let decided = splitOnShare(sensitivity: s[p], importance: omegaB, options: options.split, runningMean: mean)
+            let decided = splitOnShare(sensitivity: s[p], importance: omegaB, options: options.split, running: &runningProduct[p])
             for (b, state) in decided.enumerated() where state == .split { pool.split(block: b, forTask: t) }
             taskStates.append(decided)
             // Ω̂: Ω normalised by its mean over the adapted matrix, so λ does not depend on scale.
@@ -132,10 +127,9 @@ public final class SETA: GatedStrategy {
         let fisher = fisherDiagonal(t, context: context, rng: &rng)              // 5. consolidation
         for (p, pool) in pools.enumerated() {
             for b in 0..<pool.shape.blocks {
-                if states[t][p][b] != .split {                                   // F = 0 on blocks task t split
-                    for (o, f) in [(omega[p][b].a, fisher[p][b].a), (omega[p][b].b, fisher[p][b].b)] {
-                        for i in 0..<o.count { o.data[i] = options.gamma * o.data[i] + f.data[i] }
-                    }
+                let splitByTask = states[t][p][b] == .split                          // F = 0 on blocks task t split
+                for (o, f) in [(omega[p][b].a, fisher[p][b].a), (omega[p][b].b, fisher[p][b].b)] {
+                    for i in 0..<o.count { o.data[i] = options.gamma * o.data[i] + (splitByTask ? 0 : f.data[i]) }
                 }
                 anchors[p][b] = (pool.sharedA[b].copy(), pool.sharedB[b].copy())
                 if [.free, .shared].contains(states[t][p][b]) { trainedInPlaceBy[p][b].insert(t) }

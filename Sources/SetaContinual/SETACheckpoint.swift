@@ -95,7 +95,7 @@ extension SETA {
         seta.initialisedFrom = state.manifest["initialised_from"] == nil ? [] // runs from before the option
             : try decode("initialised_from", as: [Int].self).map { $0 < 0 ? nil : $0 }
         seta.runningProduct = zip(try decode("running_product_sum", as: [Double].self),
-                                  try decode("running_product_count", as: [Int].self)).map { ($0, $1) }
+                                  try decode("running_product_count", as: [Int].self)).map { RunningProduct(sum: $0, count: $1) }
         guard let means = state.float64["gate.means"], let scatter = state.float64["gate.scatter"] else {
             throw CheckpointError.missingTensor(file: "adapters.safetensors", name: "gate.means / gate.scatter")
         }

@@ -46,3 +46,21 @@ public func splitOnShare(sensitivity s: [Double], importance omega: [Double], op
         return zip(s, omega).map { sb, ob in sb < tauS ? .frozen : (sb * ob > bar && ob > 0 ? .split : .shared) }
     }
 }
+
+/// Running sum and count of the products s_b · Ω_b of one adapted matrix over the tasks so far (dynamic rule).
+public struct RunningProduct: Codable, Equatable, Sendable {
+    public var sum = 0.0, count = 0
+    public init(sum: Double = 0, count: Int = 0) { self.sum = sum; self.count = count }
+    /// The running mean, nil before any product joined.
+    public var mean: Double? { count > 0 ? sum / Double(count) : nil }
+}
+
+/// One task's decisions for one matrix, across tasks: the task's products s_b · Ω_b join `running` once any block
+/// carries importance (from the second task on), then `splitOnShare` decides against the updated running mean.
+public func splitOnShare(sensitivity s: [Double], importance omega: [Double], options: SplitOnShareOptions,
+                         running: inout RunningProduct) -> [BlockState] {
+    if omega.contains(where: { $0 > 0 }) {
+        running.sum += zip(s, omega).map { $0 * $1 }.reduce(0, +); running.count += s.count
+    }
+    return splitOnShare(sensitivity: s, importance: omega, options: options, runningMean: running.mean)
+}

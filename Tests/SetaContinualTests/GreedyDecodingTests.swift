@@ -2,6 +2,7 @@
 // the model starts on a new line is decoded, not cut to an empty string; classification keeps the first-line rule.
 import Foundation
 import Testing
+import SetaTestSupport
 import SetaExperts
 import SetaModels
 @testable import SetaContinual
@@ -20,7 +21,7 @@ private let realModel: LanguageModel? = {
         + "gonna have to leave work early., Ruth: Just tell them you'll work it off later at home., Chris: Fine, just tell "
         + "him to be ready at 4 \nOutput:"
 
-    @Test(.enabled(if: realModel != nil, "default model not in the cache"))
+    @Test(.requires(installed: realModel != nil, "default model not in the cache (make model-for-tests)"))
     func freeTextAnswerStartingOnANewLineIsDecoded() throws {
         let lm = try #require(realModel)
         let prompts = [lm.encode(Self.summaryPrompt), lm.encode("The capital of France is")]
@@ -41,7 +42,7 @@ private let realModel: LanguageModel? = {
         #expect(other.hasPrefix(plain.trimmingCharacters(in: .newlines)))
     }
 
-    @Test(.enabled(if: realModel != nil, "default model not in the cache"))
+    @Test(.requires(installed: realModel != nil, "default model not in the cache (make model-for-tests)"))
     func finishedRowsLeaveTheBatchAndTheCallerIsTold() throws {
         let lm = try #require(realModel)
         // Row 0 (the summary prompt) ends at its first token, a newline; row 1 goes on alone.

@@ -1,9 +1,10 @@
 // The real benchmark data (SETA_DATA or ../shared/data); skipped where the folder is absent.
 import Foundation
 import Testing
+import SetaTestSupport
 @testable import SetaData
 
-@Suite(.enabled(if: realDataRoot != nil, "benchmark data not found: set SETA_DATA or provide ../shared/data"))
+@Suite(.requires(installed: realDataRoot != nil, "benchmark data not found: set SETA_DATA or provide ../shared/data"))
 struct RealDataTests {
     var root: URL { realDataRoot! }
 

@@ -4,6 +4,7 @@
 // fallback (a CPU without AVX-512 BF16, forced here) leaves the model float32, bit for bit.
 import Foundation
 import Testing
+import SetaTestSupport
 import SetaTensor
 @testable import SetaModels
 
@@ -32,7 +33,7 @@ import SetaTensor
         #expect(a.values == b.values)
     }
 
-    @Test(.enabled(if: BFloat16.cpuSupport)) func gradientsThroughBF16ProjectionsMatchFloat32() {
+    @Test(.requires(cpuFeature: BFloat16.cpuSupport, "AVX-512 BF16")) func gradientsThroughBF16ProjectionsMatchFloat32() {
         let reference = tinyModel(), model = tinyModel()
         #expect(model.useBF16Weights() && model.usesBF16Weights)
         #expect(model.blocks[0].mlp.down.weight.values.allSatisfy { BFloat16.rounded($0) == $0 })
@@ -51,7 +52,8 @@ import SetaTensor
         for (g32, g16) in zip(grads[0], grads[1]) { #expect(relativeError(g16, g32) < 3e-2) }   // measured 0.7–1.1%
     }
 
-    @Test(.enabled(if: BFloat16.cpuSupport && FileManager.default.fileExists(atPath: ModelCache.defaultModelURL.path)))
+    @Test(.requires(cpuFeature: BFloat16.cpuSupport, "AVX-512 BF16"),
+          .requires(installed: FileManager.default.fileExists(atPath: ModelCache.defaultModelURL.path), "default model not in the cache (make model-for-tests)"))
     func defaultModelKeepsTransformersArgmax() throws {
         let lm = try LanguageModel.load("default")
         #expect(lm.network.useBF16Weights())

@@ -2,6 +2,7 @@
 // `seta` command (one-paragraph message on stderr, exit code 1, no stack trace).
 import Foundation
 import Testing
+import SetaTestSupport
 import SetaTensor
 @testable import SetaModels
 
@@ -91,7 +92,7 @@ func runProcess(_ executable: URL, _ arguments: [String]) throws -> (status: Int
     return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e.data, as: UTF8.self))
 }
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"))
+@Suite(.requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
 struct CommandLineTests {
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
 

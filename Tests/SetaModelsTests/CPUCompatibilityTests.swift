@@ -6,11 +6,12 @@
 // Skipped where qemu-user is not installed (scripts/qemu-haswell.sh installs it and runs more under qemu).
 import Foundation
 import Testing
+import SetaTestSupport
 
 let qemu = URL(fileURLWithPath: "/usr/bin/qemu-x86_64")
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: qemu.path) && FileManager.default.isExecutableFile(atPath: setaExecutable.path),
-                "qemu-user or the seta executable is missing"))
+@Suite(.requires(installed: FileManager.default.isExecutableFile(atPath: qemu.path), "qemu-user not installed (apt-get install qemu-user; make test installs it)"),
+       .requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
 struct CPUCompatibilityTests {
     func logits(cpu: String?, extra: [String] = [], environment: [String: String] = [:]) throws
         -> (status: Int32, reason: Process.TerminationReason, stdout: String) {

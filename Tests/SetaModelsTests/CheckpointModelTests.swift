@@ -2,6 +2,7 @@
 import Foundation
 import SetaTensor
 import Testing
+import SetaTestSupport
 @testable import SetaModels
 
 private let defaultModelPresent = FileManager.default.fileExists(atPath: ModelCache.defaultModelURL.path)
@@ -10,7 +11,7 @@ private let defaultModelPresent = FileManager.default.fileExists(atPath: ModelCa
     /// Reference values from the Python `gguf` package (GGUFReader + gguf.quants.dequantize, reshaped to
     /// reversed dims) and, for the unpermuted Q/K rows, cross-checked against transformers' own GGUF loader:
     /// run `/work/venv/bin/python scripts/fixtures/gguf_reference_values.py`. Compared bit for bit.
-    @Test(.enabled(if: defaultModelPresent, "default model not in the cache (ModelCache.fetchDefault)"))
+    @Test(.requires(installed: defaultModelPresent, "default model not in the cache (make model-for-tests)"))
     func defaultGGUFMatchesPythonReference() throws {
         let g = try GGUFFile(url: ModelCache.defaultModelURL)
         #expect(g.version == 3)

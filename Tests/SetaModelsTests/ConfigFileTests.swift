@@ -2,8 +2,9 @@
 // RUN/config.yaml, unknown keys, wrong types, malformed YAML, `tasks` as a list or a string.
 import Foundation
 import Testing
+import SetaTestSupport
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"))
+@Suite(.requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
 struct ConfigFileTests {
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
     let tasks = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

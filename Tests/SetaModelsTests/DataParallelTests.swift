@@ -15,6 +15,7 @@
 import Foundation
 import SetaModels
 import Testing
+import SetaTestSupport
 
 /// mpirun on PATH (nil when Open MPI is not installed).
 let mpirunPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
@@ -23,8 +24,8 @@ let openMPIInstalled = mpirunPath != nil && ["/usr/lib/x86_64-linux-gnu/libmpi.s
                                              "/usr/lib64/openmpi/lib/libmpi.so.40", "/usr/lib/libmpi.so.40"]
     .contains { FileManager.default.fileExists(atPath: $0) }
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"),
-       .enabled(if: openMPIInstalled, "Open MPI not installed (apt-get install libopenmpi-dev openmpi-bin; make test installs it)"),
+@Suite(.requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"),
+       .requires(installed: openMPIInstalled, "Open MPI not installed (apt-get install libopenmpi-dev openmpi-bin; make test installs it)"),
        .serialized)
 struct DataParallelTests {
     let tiny = fixtures.appendingPathComponent("tiny-llama").path

@@ -2,9 +2,10 @@
 // logits for the task (`seta logits --peft` against `seta logits --run --task`), and its errors.
 import Foundation
 import Testing
+import SetaTestSupport
 @testable import SetaModels
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"))
+@Suite(.requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
 struct ExportCommandTests {
     static let tiny = fixtures.appendingPathComponent("tiny-llama").path
     static func scratch() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("seta-export-\(UUID().uuidString)").path }

@@ -1,8 +1,9 @@
 // `seta inspect` through the executable: tables and JSON on a tiny trained run, and its errors.
 import Foundation
 import Testing
+import SetaTestSupport
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"))
+@Suite(.requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
 struct InspectCommandTests {
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
     let tasks = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

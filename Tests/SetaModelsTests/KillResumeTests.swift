@@ -3,8 +3,9 @@
 // was never interrupted, and every file in the run folder is whole (atomic writes).
 import Foundation
 import Testing
+import SetaTestSupport
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"))
+@Suite(.requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
 struct KillResumeTests {
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
     let tasks = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -1,9 +1,10 @@
 // `seta train` and `seta predict` end to end on the tiny Llama fixture and tiny task folders, and their errors.
 import Foundation
 import Testing
+import SetaTestSupport
 import SetaTensor
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built"))
+@Suite(.requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
 struct TrainCommandTests {
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
     let tasks = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -67,7 +68,7 @@ struct TrainCommandTests {
                 "stderr: \(withOtherModel.stderr)")
     }
 
-    @Test(.enabled(if: BFloat16.cpuSupport)) func bf16WeightsAreRecordedKeptApartAndNotMixedOnResume() throws {
+    @Test(.requires(cpuFeature: BFloat16.cpuSupport, "AVX-512 BF16")) func bf16WeightsAreRecordedKeptApartAndNotMixedOnResume() throws {
         let run = scratch()
         let args = ["train", "--model", tiny, "--method", "seq-lora", "--out", run, "--data", tasks,
                     "--tasks", "tiny_jsonl_cls,tiny_topic", "--train-per-task", "8", "--test-per-task", "4",

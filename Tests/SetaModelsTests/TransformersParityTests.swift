@@ -3,6 +3,7 @@
 // random Llama (saved in bfloat16) and Qwen2 (q/k/v bias) folders saved by transformers.
 import Foundation
 import Testing
+import SetaTestSupport
 import SetaTensor
 @testable import SetaModels
 
@@ -23,8 +24,8 @@ let defaultModel: LanguageModel? = {
     return try? LanguageModel.load("default")
 }()
 
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: ModelCache.defaultModelURL.path),
-                "default model not fetched: run `make test` (or `seta model fetch`) first"))
+@Suite(.requires(installed: FileManager.default.fileExists(atPath: ModelCache.defaultModelURL.path),
+                 "default model not fetched (make model-for-tests, or seta model fetch)"))
 struct SmolLM2ParityTests {
     static let fixture = try! loadJSON("smollm2_logits.json")
     static var prompts: [[String: Any]] { fixture["prompts"] as! [[String: Any]] }

@@ -5,6 +5,7 @@
 // with the model: BF16ModelTests, CPUCompatibilityTests).
 import Foundation
 import Testing
+import SetaTestSupport
 @testable import SetaTensor
 
 @Suite struct BF16Tests {
@@ -27,7 +28,7 @@ import Testing
         return (out, scale)
     }
 
-    @Test(.enabled(if: supported)) func packingRoundsToNearestEvenAndUnpacksExactly() {
+    @Test func packingRoundsToNearestEvenAndUnpacksExactly() {
         var rng = SeededRNG(seed: 3)
         for (rows, cols) in [(1, 1), (33, 7), (64, 576), (45, 130)] {
             let w = Tensor.randn([rows, cols], std: 1, rng: &rng)
@@ -40,7 +41,7 @@ import Testing
         #expect(BFloat16.rounded(1 + 0x18000 * 0x1p-23) == 1 + 0x20000 * 0x1p-23)   // tie, odd below: up
     }
 
-    @Test(.enabled(if: supported)) func productEqualsTheBF16RoundedReference() {
+    @Test(.requires(cpuFeature: supported, "AVX-512 BF16")) func productEqualsTheBF16RoundedReference() {
         var rng = SeededRNG(seed: 5)
         for (m, n, k) in [(1, 1, 1), (1, 45, 7), (13, 33, 130), (12, 64, 576), (25, 96, 64), (3, 200, 1537)] {
             let x = Tensor.randn([m, k], std: 1, rng: &rng), w = Tensor.randn([n, k], std: 0.1, rng: &rng)
@@ -52,14 +53,14 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: supported)) func largeProductsSplitAcrossCoresAgree() {
+    @Test(.requires(cpuFeature: supported, "AVX-512 BF16")) func largeProductsSplitAcrossCoresAgree() {
         var rng = SeededRNG(seed: 8)
         let x = Tensor.randn([32, 256], std: 1, rng: &rng), w = Tensor.randn([2048, 256], std: 0.1, rng: &rng)
         let y = linear(x, FrozenBF16Weight(w)), (ref, scale) = reference(x, w)
         #expect((0..<y.count).allSatisfy { abs(Double(y.data[$0]) - ref[$0]) <= 1e-5 * scale[$0] })
     }
 
-    @Test(.enabled(if: supported)) func backwardGivesTheInputGradientAndAccumulates() {
+    @Test(.requires(cpuFeature: supported, "AVX-512 BF16")) func backwardGivesTheInputGradientAndAccumulates() {
         var rng = SeededRNG(seed: 9)
         let (m, n, k) = (14, 40, 66)
         let w = Tensor.randn([n, k], std: 0.1, rng: &rng)

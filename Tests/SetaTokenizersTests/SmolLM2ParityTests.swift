@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SetaTestSupport
 @testable import SetaTokenizers
 
 /// Parity with Hugging Face (transformers' tokenizer built from the SmolLM2-135M-Instruct GGUF):
@@ -59,7 +60,7 @@ enum SmolLM2Reference {
     }()
 }
 
-private let skipMessage: Comment = "SmolLM2 GGUF not found at \(SmolLM2Reference.ggufURL.path); set SETA_CACHE or download it"
+private let skipMessage = "SmolLM2 GGUF not found at \(SmolLM2Reference.ggufURL.path) (make model-for-tests; SETA_CACHE moves the cache)"
 
 @Suite("SmolLM2 parity with Hugging Face")
 struct SmolLM2ParityTests {
@@ -69,7 +70,7 @@ struct SmolLM2ParityTests {
         #expect(R.fixture.cases.count >= 200)
     }
 
-    @Test(.enabled(if: R.available, skipMessage))
+    @Test(.requires(installed: R.available, skipMessage))
     func metadata() {
         let t = R.tokenizer
         #expect(R.vocabulary.model == "gpt2")
@@ -95,7 +96,7 @@ struct SmolLM2ParityTests {
         }
     }
 
-    @Test(.enabled(if: R.available, skipMessage))
+    @Test(.requires(installed: R.available, skipMessage))
     func encodeMatchesReference() {
         var failures = 0
         for c in R.fixture.cases {
@@ -108,7 +109,7 @@ struct SmolLM2ParityTests {
         #expect(failures == 0, "\(failures) of \(R.fixture.cases.count) cases differ")
     }
 
-    @Test(.enabled(if: R.available, skipMessage))
+    @Test(.requires(installed: R.available, skipMessage))
     func decodeMatchesReference() {
         for c in R.fixture.cases {
             #expect(R.tokenizer.decode(c.ids) == c.decoded, "\(c.text.debugDescription)")
@@ -117,7 +118,7 @@ struct SmolLM2ParityTests {
         }
     }
 
-    @Test(.enabled(if: R.available, skipMessage))
+    @Test(.requires(installed: R.available, skipMessage))
     func decodeOfInvalidUTF8MatchesReference() {
         for c in R.fixture.decode_cases {
             #expect(R.tokenizer.decode(c.ids, skipSpecialTokens: c.skip_special ?? false) == c.decoded, "\(c.ids)")
@@ -132,7 +133,7 @@ struct SmolLM2ParityTests {
         }
     }
 
-    @Test(.enabled(if: R.available, skipMessage))
+    @Test(.requires(installed: R.available, skipMessage))
     func chatTemplateTokens() {
         for chat in R.fixture.chats {
             #expect(R.tokenizer.encode(chat.rendered) == chat.ids)
