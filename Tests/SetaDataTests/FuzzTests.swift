@@ -10,7 +10,7 @@
 // that still loads must build every prompt.
 //
 // Why 600: ~100 mutants per task, so every file of every format is mutated dozens of times, in about a second
-// of a debug build; each iteration must finish within 5 s.
+// of a debug build. Bounded by iterations, not by time (the slowest one is in the run's summary).
 import Foundation
 import SetaFuzzing
 import Testing
@@ -55,7 +55,6 @@ import Testing
             try? FileManager.default.removeItem(at: dataDir)
         }
         #expect(run.problems.isEmpty, "\(run.problems.prefix(10).joined(separator: "\n"))")
-        #expect(run.slowest < .seconds(5), "\(run)")
         #expect(run.rejected > Self.iterations / 4 && run.accepted > 0, "\(run)")
         #expect(formats == [.olora, .superNI, .jsonl])
     }

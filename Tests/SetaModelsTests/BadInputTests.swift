@@ -70,15 +70,16 @@ func message(of body: () throws -> Void) -> String? {
 /// The debug `seta` executable next to the test bundle (built by `make test` before the tests run).
 let setaExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("seta")
 
-func runSeta(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    try runProcess(setaExecutable, arguments)
+func runSeta(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    try runProcess(setaExecutable, arguments, environment: environment)
 }
 
-/// Runs `executable` to completion; its exit status and everything it printed.
-func runProcess(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs `executable` to completion (this process's environment plus `environment`); its exit status and everything it printed.
+func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out; process.standardError = err
     try process.run()

@@ -7,7 +7,7 @@
 // Also: config.json sizes that used to trap (a zero head count, products overflowing Int) are typed errors.
 //
 // Why 400: ~100 mutants per file reach each config key and most tokenizer fields several times, in a few
-// seconds of a debug build; each iteration must finish within `fuzzIterationLimit`.
+// seconds of a debug build. Bounded by iterations, not by time (the slowest one is in the run's summary).
 import Foundation
 import SetaFuzzing
 import Testing
@@ -51,7 +51,6 @@ import Testing
             try? FileManager.default.removeItem(at: folder)
         }
         #expect(run.problems.isEmpty, "\(run.problems.prefix(10).joined(separator: "\n"))")
-        #expect(run.slowest < fuzzIterationLimit, "\(run)")
         #expect(run.rejected > Self.iterations / 4 && run.accepted > 0, "\(run)")
         #expect(Self.files.allSatisfy { mutatedCount[$0, default: 0] > Self.iterations / 8 }, "\(mutatedCount)")
     }

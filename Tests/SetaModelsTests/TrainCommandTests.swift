@@ -68,6 +68,25 @@ struct TrainCommandTests {
                 "stderr: \(withOtherModel.stderr)")
     }
 
+    /// What `--weights bf16` computes on a CPU without AVX-512 BF16 (SETA_BF16_FALLBACK=1 makes this CPU one, so the
+    /// path is covered on every machine): float32, recorded as f32, with a note — the f32 run's numbers, bit for bit.
+    @Test func bf16WeightsWithoutTheCPUFeatureTrainExactlyAsFloat32() throws {
+        let args = ["train", "--model", tiny, "--method", "seta", "--data", tasks, "--tasks", "tiny_jsonl_cls,tiny_topic",
+                    "--train-per-task", "8", "--test-per-task", "4", "--epochs", "1", "--batch-size", "4"]
+        let f32 = scratch(), fallback = scratch()
+        #expect(try runSeta(args + ["--out", f32]).status == 0)
+        let run = try runSeta(args + ["--out", fallback, "--weights", "bf16"], environment: ["SETA_BF16_FALLBACK": "1"])
+        #expect(run.status == 0 && run.stderr.contains("no AVX-512 BF16"), "stderr: \(run.stderr)")
+        // Recorded as an f32 run (run.json the same, so `--resume` without --weights continues it) and the same adapters.
+        for file in ["run.json", "checkpoints/task-1/adapters.safetensors"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: f32 + "/" + file)) == Data(contentsOf: URL(fileURLWithPath: fallback + "/" + file)))
+        }
+        func matrix(_ run: String) throws -> [[Double]]? {
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/results.json"))) as? [String: Any])?["matrix"] as? [[Double]]
+        }
+        #expect(try matrix(f32) != nil && matrix(f32) == matrix(fallback))
+    }
+
     @Test(.requires(cpuFeature: BFloat16.cpuSupport, "AVX-512 BF16")) func bf16WeightsAreRecordedKeptApartAndNotMixedOnResume() throws {
         let run = scratch()
         let args = ["train", "--model", tiny, "--method", "seq-lora", "--out", run, "--data", tasks,
