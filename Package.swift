@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "SETAMathTests", dependencies: ["SetaContinual"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SetaModelsTests",
-            dependencies: ["SetaModels", "SetaFuzzing", "SetaTestSupport"],
+            dependencies: ["SetaModels", "SetaContinual", "SetaFuzzing", "SetaTestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ],

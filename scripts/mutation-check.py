@@ -1,5 +1,5 @@
-"""Mutation check of the SETA math suite: each mutation plants one plausible bug in SETA's code (or perturbs the
-numpy reference), builds, runs `swift test --filter 'SETAMathTests|MetricsEdgeCaseTests'`, and reports which tests failed; the sources are
+"""Mutation check of the SETA math suite and the option-validation property test: each mutation plants one plausible bug in SETA's code (or perturbs the
+numpy reference), builds, runs `swift test --filter 'SETAMathTests|MetricsEdgeCaseTests|OptionValidationTests'`, and reports which tests failed; the sources are
 restored afterwards (also on Ctrl-C). Every mutation must be caught by the test named beside it.
 Run from the repository root on a clean tree:  python3 scripts/mutation-check.py [name ...]   (~20 s per mutation)
 Update the mutations when the code they edit changes (an edit that no longer applies is reported, not skipped).
@@ -31,6 +31,9 @@ MUTATIONS = [
     ('split-copy-aliases-original', 'anchoringLeaves', [('Sources/SetaExperts/ExpertPool.swift', 'unique[t].splits.append((b, sharedA[b].copy(), sharedB[b].copy()))', 'unique[t].splits.append((b, sharedA[b], sharedB[b]))')]),
     ('fgt-range-includes-the-last-task', 'metricsOfARunInProgress', [('Sources/SetaMetrics/AccuracyMatrix.swift', '(j..<t).map { l in a(l, j) - a(t, j) }', '(j...t).map { l in a(l, j) - a(t, j) }')]),
     ('one-task-bwt-zero', 'metricsOfAOneTask', [('Sources/SetaMetrics/AccuracyMatrix.swift', 'guard isSequential else { return nil }\n        let t = taskCount\n        let sum = (1..<t).reduce(0.0) { $0 + (a(t, $1) - a($1, $1)) }', 'guard isSequential else { return rows.count == 1 ? 0 : nil }\n        let t = taskCount\n        let sum = (1..<t).reduce(0.0) { $0 + (a(t, $1) - a($1, $1)) }')]),
+    ('train-options-unvalidated', 'everyNumericTrainOption', [('Sources/SetaCLI/TrainCommands.swift', '            try training.options().validate()\n', '')]),
+    ('ewc-options-unvalidated', 'everyNumericTrainOption', [('Sources/SetaCLI/TrainCommands.swift', 'baselines?.apply(to: &o)\n            try o.validate()\n            return EWCLoRA', 'baselines?.apply(to: &o)\n            return EWCLoRA')]),
+    ('generate-max-tokens-unchecked', 'otherCommandsRefuse', [('Sources/SetaCLI/ModelCommands.swift', '            try checkOption("max-tokens", maxTokens, 1...1_000_000)\n', '')]),
     ('gate-reference-perturbed', 'gateLDA', [('Tests/SETAMathTests/Fixtures/gate_reference.json', None, None)]),
 ]
 
@@ -56,7 +59,7 @@ def run(name, must_fail, edits):
         build = subprocess.run(["swift", "build", "--build-tests"], cwd=ROOT, capture_output=True, text=True)
         if build.returncode != 0:
             return {"error": "build failed: " + " | ".join(l for l in build.stdout.splitlines() if "error:" in l)[:300]}
-        test = subprocess.run(["swift", "test", "--skip-build", "--filter", "SETAMathTests|MetricsEdgeCaseTests"], cwd=ROOT, capture_output=True, text=True)
+        test = subprocess.run(["swift", "test", "--skip-build", "--filter", "SETAMathTests|MetricsEdgeCaseTests|OptionValidationTests"], cwd=ROOT, capture_output=True, text=True)
         failed = sorted({l.split("Test ")[1].split("(")[0] for l in test.stdout.splitlines()
                          if l.startswith("\u2718 Test ") and "recorded an issue" in l})
         return {"failed": failed, "caught": any(must_fail in t for t in failed)}

@@ -21,19 +21,11 @@ struct BaselineArguments: ParsableArguments {
     @Option(help: ArgumentHelp("independent, per-task: start each task's LoRA from the PEFT adapter in DIR/<task>/ (adapter_config.json + adapter_model.safetensors, e.g. from seta export); tasks without one start at B = 0.", valueName: "DIR"))
     var initAdapters: String?
 
+    /// Numeric ranges are the options' own (SeqLoRA.Options.numericOptions and the rest), checked before the model loads.
     func validate() throws {
-        if let loraRank, loraRank < 1 { throw ValidationError("--lora-rank must be at least 1, got \(loraRank)") }
-        if let loraAlpha, !(loraAlpha > 0) { throw ValidationError("--lora-alpha must be positive, got \(loraAlpha)") }
-        if let ewcLambda, !(ewcLambda >= 0) { throw ValidationError("--ewc-lambda must be ≥ 0, got \(ewcLambda)") }
-        if let ewcGamma, !(0...1 ~= ewcGamma) { throw ValidationError("--ewc-gamma must be in [0, 1], got \(ewcGamma)") }
-        if let ewcFisherExamples, ewcFisherExamples < 1 { throw ValidationError("--ewc-fisher-examples must be at least 1, got \(ewcFisherExamples)") }
-        if let oloraLambda, !(oloraLambda >= 0) { throw ValidationError("--olora-lambda must be ≥ 0, got \(oloraLambda)") }
-        if let oloraL2, !(oloraL2 >= 0) { throw ValidationError("--olora-l2 must be ≥ 0, got \(oloraL2)") }
         if let oloraNorm, OLoRA.OrthogonalityNorm(rawValue: oloraNorm) == nil {
             throw ValidationError("--olora-norm must be squared or absolute, got \(oloraNorm)")
         }
-        if let replayBudget, replayBudget < 0 { throw ValidationError("--replay-budget must be ≥ 0, got \(replayBudget)") }
-        if let replayRatio, !(replayRatio >= 0) { throw ValidationError("--replay-ratio must be ≥ 0, got \(replayRatio)") }
     }
 
     func apply(to o: inout SeqLoRA.Options) {

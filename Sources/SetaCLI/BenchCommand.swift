@@ -33,7 +33,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard steps > 0 else { throw ValidationError("--steps must be positive") }
+            try checkOption("steps", steps, 1...10_000)
             let lm = try modelOptions.load(quiet: json)
             let peak = Double(ProcessInfo.processInfo.environment["SETA_PEAK_GFLOPS"] ?? "") ?? 230
             var results: [String: Any] = ["model": modelOptions.model, "steps": steps, "peak_gflops": peak,

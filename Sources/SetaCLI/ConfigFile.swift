@@ -17,13 +17,13 @@ struct ConfigFileError: Error, CustomStringConvertible {
 
 /// What a config key holds.
 enum ConfigType: Equatable {
-    case int, seed, float, string, list, choice([String])
+    case int, seed, float, double, string, list, choice([String])
 
     var expected: String {
         switch self {
         case .int: return "an integer"
         case .seed: return "a non-negative integer"
-        case .float: return "a number"
+        case .float, .double: return "a number"
         case .string: return "a string"
         case .list: return "a list of names or a comma-separated string"
         case let .choice(values): return "one of " + values.joined(separator: ", ")
@@ -33,7 +33,7 @@ enum ConfigType: Equatable {
 
 /// A value from a config file, already checked against its key's type (a list arrives comma-joined).
 enum ConfigValue: Equatable {
-    case int(Int), seed(UInt64), float(Float), string(String)
+    case int(Int), seed(UInt64), float(Float), double(Double), string(String)
 }
 
 /// A parsed, type-checked config file: canonical (kebab-case) key → value, and warnings for keys it does not know.
@@ -112,6 +112,9 @@ struct ConfigFile {
         case (.float, _):
             guard isInt || isFloat, let v = node.float else { throw wrong }
             return .float(Float(v))
+        case (.double, _):
+            guard isInt || isFloat, let v = node.float else { throw wrong }
+            return .double(v)
         case let (.string, .scalar(s)):
             return .string(s.string)
         case let (.choice(values), .scalar(s)):
@@ -188,6 +191,7 @@ extension Train {
     /// Where a config key lands in `Train` (a key is set from the file only when the command line left it nil).
     enum Slot {
         case int(WritableKeyPath<Train, Int?>), seed(WritableKeyPath<Train, UInt64?>), float(WritableKeyPath<Train, Float?>)
+        case double(WritableKeyPath<Train, Double?>)
         case string(WritableKeyPath<Train, String?>, ConfigType), method(WritableKeyPath<Train, Method?>)
         case weights(WritableKeyPath<Train, WeightPrecision?>)
         case evalTasks(WritableKeyPath<Train, EvaluatedTasks?>)
@@ -197,6 +201,7 @@ extension Train {
             case .int: return .int
             case .seed: return .seed
             case .float: return .float
+            case .double: return .double
             case let .string(_, type): return type
             case .method: return .choice(Method.allCases.map(\.rawValue))
             case .weights: return .choice(WeightPrecision.allCases.map(\.rawValue))
@@ -242,6 +247,7 @@ extension Train {
         ("olora-l2", .float(\.baselineArguments.oloraL2)),
         ("olora-norm", .string(\.baselineArguments.oloraNorm, .choice(["squared", "absolute"]))),
         ("replay-budget", .int(\.baselineArguments.replayBudget)),
+        ("replay-ratio", .double(\.baselineArguments.replayRatio)),
         ("init-adapters", .string(\.baselineArguments.initAdapters, .string)),
         ("export-peer", .string(\.exportPeer, .string)),
     ]
@@ -252,6 +258,7 @@ extension Train {
         case let .int(p): return self[keyPath: p] != nil
         case let .seed(p): return self[keyPath: p] != nil
         case let .float(p): return self[keyPath: p] != nil
+        case let .double(p): return self[keyPath: p] != nil
         case let .string(p, _): return self[keyPath: p] != nil
         case let .method(p): return self[keyPath: p] != nil
         case let .weights(p): return self[keyPath: p] != nil
@@ -264,6 +271,7 @@ extension Train {
         case let (.int(p), .int(v)): self[keyPath: p] = v
         case let (.seed(p), .seed(v)): self[keyPath: p] = v
         case let (.float(p), .float(v)): self[keyPath: p] = v
+        case let (.double(p), .double(v)): self[keyPath: p] = v
         case let (.string(p, _), .string(v)): self[keyPath: p] = v
         case let (.method(p), .string(v)): self[keyPath: p] = Method(rawValue: v)
         case let (.weights(p), .string(v)): self[keyPath: p] = WeightPrecision(rawValue: v)
@@ -295,6 +303,9 @@ extension Train {
         guard out != nil else { throw ValidationError("Missing expected argument '--out <out>' (or `out:` in the --config file)") }
         guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
         if data != nil && tasks == nil { throw ValidationError("--data needs --tasks a,b,c (the task folders, in order)") }
+        if let tasks, tasks.split(separator: ",", omittingEmptySubsequences: false).contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--tasks must name task folders separated by commas, without empty names, got \"\(tasks)\"")
+        }
         _ = try seedList()
         if baselineArguments.initAdapters != nil, ![.independent, .perTask].contains(method ?? .seta) {
             throw ValidationError("--init-adapters starts each task's own LoRA: it works with --method independent or per-task, not \((method ?? .seta).rawValue)")
@@ -337,6 +348,7 @@ extension Train {
             "ewc-fisher-examples": int(b.ewcFisherExamples ?? ewc.fisherExamples),
             "olora-lambda": float(b.oloraLambda ?? olora.lambda1), "olora-l2": float(b.oloraL2 ?? olora.lambda2),
             "olora-norm": string(b.oloraNorm ?? "squared"), "replay-budget": int(b.replayBudget ?? ReplayLoRA.Options().budget),
+            "replay-ratio": Node("\(b.replayRatio ?? ReplayLoRA.Options().replayRatio)"),
             "init-adapters": b.initAdapters.map(string) ?? Node("null"),
         ]
         values.merge(baselineValues.mapValues { Optional($0) }) { $1 }

@@ -28,16 +28,21 @@ struct Demo: ParsableCommand {
             if Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] ?? "1") ?? 1 > 1 {
                 throw ValidationError("seta demo runs in one process; for data-parallel training run seta train under mpirun")
             }
-            let lm = try modelOptions.load()
-            let tasks = DemoStream.tasks(seed: seed, trainPerTask: trainPerTask, testPerTask: testPerTask)
+            try checkOption("train-per-task", trainPerTask, 1...100_000)   // generated examples: bounded
+            try checkOption("test-per-task", testPerTask, 1...100_000)
             var options = TrainingOptions()
-            options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed
+            options.trainPerTask = trainPerTask; options.testPerTask = testPerTask
             options.learningRate = learningRate
             options.epochs = epochs
+            try options.validate()                          // before the model loads
+            options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed
             // The demo anchors harder than SETA.md's default (λ = 1): on this stream λ = 1 let the second task
             // drift by ~12 points while later tasks trained, λ = 10 kept every task (see README).
             var seta = setaArguments
             if seta.lambda == nil { seta.lambda = 10 }
+            _ = try Method.seta.strategy(targets: nil, seta: seta)
+            let lm = try modelOptions.load()
+            let tasks = DemoStream.tasks(seed: seed, trainPerTask: trainPerTask, testPerTask: testPerTask)
             var blocks: [String] = []
             for method in [Method.seta, .seqLoRA] {
                 // A previous demo in the same place is replaced (the demo is reproducible); anything else is kept.

@@ -34,6 +34,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let afterTask { try checkOption("after-task", afterTask, 0...Int(Int32.max)) }
             let restored = try RestoredRun(run: runFolder, afterTask: afterTask, model: model)
             let t = try restored.trainedTask(named: task)
             guard let exporter = restored.strategy as? ExportsTaskLoRA else {

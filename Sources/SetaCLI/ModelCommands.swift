@@ -143,13 +143,10 @@ struct Generate: ParsableCommand {
     @Flag(help: "Wrap the prompt in the model's chat template (user turn, then the assistant's).") var chat = false
     @Flag(help: "Print a JSON object with the text, ids and speeds.") var json = false
 
-    func validate() throws {
-        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive, got \(maxTokens)") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0, got \(temperature)") }
-    }
-
     func run() throws {
         try reportingErrors {
+            try checkOption("max-tokens", maxTokens, 1...1_000_000)
+            try checkOption("temperature", temperature, atLeast: 0, atMost: 100)
             guard !prompt.isEmpty else { throw ValidationError("the prompt is empty: give some text with --prompt") }
             let lm = try modelOptions.load(quiet: json)
             let text = chat ? lm.chatTemplate.render([.user(prompt)]) : prompt

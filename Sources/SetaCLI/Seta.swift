@@ -1,6 +1,7 @@
 // The `seta` command-line tool: subcommands share option groups (mlx-lm style).
 import ArgumentParser
 import Foundation
+import SetaContinual
 import SetaModels
 import SetaTensor
 
@@ -71,6 +72,16 @@ func printJSON(_ object: Any) throws {
 }
 
 /// Runs `body`; a typed error becomes a one-paragraph message on stderr and exit code 1, never a stack trace.
+/// A command's own numeric option within what it allows (as the library's options declare theirs: OptionRanges.swift),
+/// checked in run() before any model loads: a one-line error naming it, exit 1.
+func checkOption(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+    try NumericOption<Int>.integer(name, \.self, range).check(value)
+}
+
+func checkOption(_ name: String, _ value: Float, atLeast lower: Double, atMost upper: Double) throws {
+    try NumericOption<Float>.number(name, \.self, atLeast: lower, atMost: upper).check(value)
+}
+
 func reportingErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let error as ExitCode { throw error } catch let error as CleanExit { throw error } catch {
         standardError("error: \(error)")

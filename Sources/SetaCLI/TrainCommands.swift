@@ -13,7 +13,9 @@ import SetaTensor
 enum Method: String, ExpressibleByArgument, CaseIterable {
     case seta, seqLoRA = "seq-lora", ewc, incLoRA = "inc-lora", oLoRA = "olora", replay
     case independent, perTask = "per-task", mtl
-    func strategy(targets: [TargetProjection]?, seta: SETAArguments? = nil, baselines: BaselineArguments? = nil) -> ContinualStrategy {
+    /// The strategy with its options from the command line (or --config); an option outside what it allows
+    /// (the options' declared ranges) is an error naming it — thrown before any model loads.
+    func strategy(targets: [TargetProjection]?, seta: SETAArguments? = nil, baselines: BaselineArguments? = nil) throws -> ContinualStrategy {
         var lora = SeqLoRA.Options()                                 // the baselines' LoRA shape
         if let targets { lora.targets = targets }
         baselines?.apply(to: &lora)
@@ -22,27 +24,33 @@ enum Method: String, ExpressibleByArgument, CaseIterable {
             var o = SETA.Options()
             if let targets { o.targets = targets }
             seta?.apply(to: &o)
+            try o.validate()
             return SETA(options: o)
         case .seqLoRA:
+            try lora.validate()
             return SeqLoRA(options: lora)
         case .ewc:
             var o = EWCLoRA.Options()
             o.lora = lora
             baselines?.apply(to: &o)
+            try o.validate()
             return EWCLoRA(options: o)
         case .incLoRA:
             var o = IncLoRA.Options()
             o.lora = lora
+            try o.validate()
             return IncLoRA(options: o)
         case .oLoRA:
             var o = OLoRA.Options()
             o.lora = lora
             baselines?.apply(to: &o)
+            try o.validate()
             return OLoRA(options: o)
         case .replay:
             var o = ReplayLoRA.Options()
             o.lora = lora
             baselines?.apply(to: &o)
+            try o.validate()
             return ReplayLoRA(options: o)
         case .independent, .perTask:
             var o = IndependentExperts.Options()                     // rank r_s = 16, α 32 unless given
@@ -50,8 +58,10 @@ enum Method: String, ExpressibleByArgument, CaseIterable {
             if let r = baselines?.loraRank { o.lora.rank = r }
             if let a = baselines?.loraAlpha { o.lora.alpha = a }
             o.initAdapters = baselines?.initAdapters.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            try o.validate()
             return self == .independent ? IndependentExperts(options: o) : PerTaskLoRA(options: o)
         case .mtl:
+            try lora.validate()
             return MultiTaskLoRA(options: lora)
         }
     }
@@ -134,7 +144,7 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
                                      benchmark: benchmark, seed: options.seed,
                                      weights: lm.network.weightPrecision)
     signal(SIGXFSZ, SIG_IGN)             // over a file-size limit a write fails with an error instead of killing us
-    var strategy = method.strategy(targets: targets, seta: seta, baselines: baselines)
+    var strategy = try method.strategy(targets: targets, seta: seta, baselines: baselines)
     // --init-adapters: read and checked before anything is written.
     func loadInitialAdapters() throws {
         if let independent = strategy as? IndependentExperts { try independent.loadInitialAdapters(taskNames: tasks.map(\.name), model: lm) }
@@ -306,6 +316,9 @@ struct Train: ParsableCommand {
     private func train(config: String) throws {
         let method = self.method ?? .seta
         try reportingErrors {
+            // Every option within what it allows before anything loads (data, model) or is written.
+            try training.options().validate()
+            _ = try method.strategy(targets: try training.targetList(), seta: setaArguments, baselines: baselineArguments)
             let stream: [TaskData]
             if let benchmark {
                 guard let root = dataRoot.map({ URL(fileURLWithPath: $0) }) ?? Benchmark.defaultDataRoot() else {
@@ -337,6 +350,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try checkOption("max-tokens", maxTokens, 1...1_000_000)
             guard !input.isEmpty else { throw ValidationError("the input is empty") }
             let folder = URL(fileURLWithPath: runFolder)
             let description = try RunFolder.readDescription(folder)

@@ -141,3 +141,11 @@ public final class EWCLoRA: ContinualStrategy {
         return ewc
     }
 }
+
+extension EWCLoRA.Options: RangeCheckedOptions {
+    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) } + [
+        .number("ewc-lambda", \.lambda, atLeast: 0),
+        .number("ewc-gamma", \.gamma, atLeast: 0, atMost: 1),
+        .integer("ewc-fisher-examples", \.fisherExamples, 1...1_000_000),
+    ]
+}

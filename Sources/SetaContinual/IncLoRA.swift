@@ -117,3 +117,7 @@ public final class IncLoRA: ContinualStrategy {
         }
     }
 }
+
+extension IncLoRA.Options: RangeCheckedOptions {
+    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) }
+}

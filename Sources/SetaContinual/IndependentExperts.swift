@@ -199,3 +199,7 @@ public class IndependentExperts: GatedStrategy {
         return strategy
     }
 }
+
+extension IndependentExperts.Options: RangeCheckedOptions {
+    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) }
+}

@@ -136,3 +136,10 @@ public final class OLoRA: ContinualStrategy {
         return olora
     }
 }
+
+extension OLoRA.Options: RangeCheckedOptions {
+    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) } + [
+        .number("olora-lambda", \.lambda1, atLeast: 0),
+        .number("olora-l2", \.lambda2, atLeast: 0),
+    ]
+}

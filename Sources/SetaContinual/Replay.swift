@@ -135,3 +135,11 @@ public final class ReplayLoRA: ContinualStrategy {
         return replay
     }
 }
+
+extension ReplayLoRA.Options: RangeCheckedOptions {
+    /// A ratio above 64 replays more than 64 old examples per new one: a batch that no longer fits in memory.
+    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) } + [
+        .integer("replay-budget", \.budget, 0...10_000_000),
+        .number("replay-ratio", \.replayRatio, atLeast: 0, atMost: 64),
+    ]
+}

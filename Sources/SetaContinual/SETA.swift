@@ -301,3 +301,14 @@ public final class SETA: GatedStrategy {
         return c
     }
 }
+
+extension SETA.Options: RangeCheckedOptions {
+    /// The options the command line and YAML reach (SETA.md's defaults); a unique rank above 1024 exceeds every
+    /// supported model's width.
+    public static let numericOptions: [NumericOption<Self>] = [
+        .number("lambda", \.lambda, atLeast: 0),
+        .integer("fisher-examples", \.fisherExamples, 1...1_000_000),
+        .integer("probe-batches", \.probeBatches, 1...1_000_000),
+        .integer("unique-rank", \.pool.uniqueRank, 1...1024),
+    ]
+}

@@ -78,3 +78,11 @@ extension SeqLoRA {
         }
     }
 }
+
+extension SeqLoRA.Options: RangeCheckedOptions {
+    /// The baselines' LoRA shape (a rank above 1024 exceeds every supported model's width).
+    public static let numericOptions: [NumericOption<Self>] = [
+        .integer("lora-rank", \.rank, 1...1024),
+        .number("lora-alpha", \.alpha, atLeast: 0, above: true),
+    ]
+}

@@ -67,7 +67,8 @@ struct ConfigFileTests {
         #expect(r["split-rule"]?.value == "percentile" && r["targets"]?.value == "q,v" && r["benchmark"]?.value == "null")
         #expect(r["weights"]?.value == "bf16" && r["weights"]?.source == config)
         #expect(r["eval-tasks"]?.value == "all" && r["eval-tasks"]?.source == "default")
-        #expect(r.count == 37, "keys: \(r.keys.sorted())")   // 27 train options + 10 baseline options
+        #expect(r.count == 38, "keys: \(r.keys.sorted())")   // 27 train options + 11 baseline options
+        #expect(r["replay-ratio"]?.value == "0.25" && r["replay-ratio"]?.source == "default")
         let description = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))) as? [String: Any])
         #expect(description["seed"] as? Int == 3 && description["method"] as? String == "seq-lora")
 

@@ -204,6 +204,8 @@ struct TrainCommandTests {
     @Test(arguments: [
         (["--tasks", "tiny_jsonl_cls,no_such_task"], "no_such_task"),
         (["--tasks", "tiny_jsonl_cls,tiny_jsonl_cls"], "tiny_jsonl_cls"),
+        (["--tasks", ""], "--tasks"),
+        (["--tasks", "tiny_jsonl_cls,,tiny_topic"], "--tasks"),
     ])
     func badTaskListsAreClearErrors(extra: [String], expected: String) throws {
         let result = try runSeta(["train", "--model", tiny, "--out", scratch(), "--data", tasks] + extra)
