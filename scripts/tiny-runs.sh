@@ -10,6 +10,7 @@
 # Floats depend on the CPU's kernels: compare fingerprints made on one machine only. A debug build (kernels are
 # optimised in debug too); a few seconds of runs after the build.
 set -euo pipefail
+shopt -s inherit_errexit       # set -e inside $(…) too: a failed build or run stops the script
 repo=$(cd "$(dirname "$0")/.." && pwd)
 fixture="$repo/Tests/SetaModelsTests/Fixtures"
 data="$repo/Tests/SetaDataTests/Fixtures/tasks"
@@ -17,24 +18,27 @@ data="$repo/Tests/SetaDataTests/Fixtures/tasks"
 fingerprint() {   # $1: a checkout; prints "sha256  method/file" lines
     local tree=$1 work
     work=$(mktemp -d)
-    (cd "$tree" && swift build --product seta >&2)
+    (cd "$tree" && swift build --product seta >&2) || { echo "error: the build in $tree failed" >&2; exit 1; }
     local seta="$tree/.build/debug/seta"
+    run() {   # $1: a name for the log; the rest: seta's arguments
+        local name=$1; shift
+        "$seta" "$@" >/dev/null 2>"$work/$name.log" || { cat "$work/$name.log" >&2; echo "error: seta $* failed" >&2; exit 1; }
+    }
     local common=(--model "$fixture/tiny-llama" --data "$data" --tasks tiny_jsonl_cls,tiny_topic,tiny_copa
                   --train-per-task 8 --test-per-task 4 --epochs 1 --batch-size 4)
     for method in seta seq-lora ewc inc-lora olora replay independent per-task mtl; do
-        "$seta" train "${common[@]}" --method "$method" --out "$work/$method" >/dev/null 2>"$work/$method.log" \
-            || { cat "$work/$method.log" >&2; echo "error: $method failed" >&2; exit 1; }
+        run "$method" train "${common[@]}" --method "$method" --out "$work/$method"
     done
-    "$seta" train "${common[@]}" --method seta --split-rule dynamic --out "$work/seta-dynamic" >/dev/null 2>&1
+    run seta-dynamic train "${common[@]}" --method seta --split-rule dynamic --out "$work/seta-dynamic"
     # Every option off its default, then the same run from its config.yaml.
     local options=(--epochs 2 --batch-size 3 --rows-per-forward 1 --eval-batch-size 3 --eval-tasks seen --lr 0.003
                    --max-prompt-tokens 48 --targets q,k,v --seed 5)
-    "$seta" train "${common[@]}" "${options[@]}" --method seta --lambda 3 --split-rule dynamic --fisher-examples 5 \
-        --probe-batches 2 --unique-rank 3 --unique-init nearest --out "$work/seta-options" >/dev/null 2>&1
-    "$seta" train "${common[@]}" "${options[@]}" --method replay --replay-ratio 0.75 --replay-budget 6 --lora-rank 4 \
-        --lora-alpha 12 --out "$work/replay-options" >/dev/null 2>&1
+    run seta-options train "${common[@]}" "${options[@]}" --method seta --lambda 3 --split-rule dynamic \
+        --fisher-examples 5 --probe-batches 2 --unique-rank 3 --unique-init nearest --out "$work/seta-options"
+    run replay-options train "${common[@]}" "${options[@]}" --method replay --replay-ratio 0.75 --replay-budget 6 \
+        --lora-rank 4 --lora-alpha 12 --out "$work/replay-options"
     for run in seta-options replay-options; do
-        "$seta" train --config "$work/$run/config.yaml" --out "$work/$run-again" >/dev/null 2>&1
+        run "$run-again" train --config "$work/$run/config.yaml" --out "$work/$run-again"
         if cmp -s "$work/$run/results.json" "$work/$run-again/results.json"; then same=same; else same=DIFFERENT; fi
         echo "config.yaml round trip of $run: results.json $same" > "$work/$run.roundtrip"
         rm -rf "$work/$run-again"
@@ -58,8 +62,11 @@ if [[ "${1:-}" == "--against" ]]; then
     trap 'git -C "$repo" worktree remove --force "$base/tree"; rm -rf "$base"' EXIT
     fingerprint "$base/tree" > "$base/before.txt"
     fingerprint "$repo" > "$base/after.txt"
-    if diff "$base/before.txt" "$base/after.txt"; then
-        echo "byte-identical: $(wc -l < "$base/after.txt") files of $(grep -c results.json "$base/after.txt") runs, $rev vs this tree"
+    echo "$rev:"; grep 'round trip' "$base/before.txt" | sed 's/^/  /'
+    echo "this tree:"; grep 'round trip' "$base/after.txt" | sed 's/^/  /'
+    # The files' fingerprints decide; the round trips (a property of each side) are reported above.
+    if diff <(grep -v 'round trip' "$base/before.txt") <(grep -v 'round trip' "$base/after.txt"); then
+        echo "byte-identical: $(grep -vc 'round trip' "$base/after.txt") files of $(grep -c results.json "$base/after.txt") runs, $rev vs this tree"
     else
         echo "error: the runs differ between $rev and this tree (above)" >&2; exit 1
     fi

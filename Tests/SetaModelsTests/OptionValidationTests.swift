@@ -12,7 +12,7 @@ import Testing
 
 @Suite(.requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
 struct OptionValidationTests {
-    static let values = ["0", "-1", "nan", "inf", "-inf", "1e30", "2147483648", "99999999999999999999"]
+    static let values = ["0", "-1", "nan", "inf", "-inf", "1e30", "2147483648", "9223372036854775807", "99999999999999999999"]
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
     let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../SetaDataTests/Fixtures/tasks").standardized.path
 
@@ -30,11 +30,7 @@ struct OptionValidationTests {
     /// `train`'s numeric options: TrainingOptions' and each method's (LoRA shape lifted into every baseline).
     static let trainOptions: [Declared] = {
         func list<O>(_ method: String, _ options: [NumericOption<O>]) -> [Declared] {
-            options.map { o in
-                Declared(method: method, option: o.name, isInteger: o.isInteger) { x in
-                    x.isFinite && (o.lowerIncluded ? x >= o.lower : x > o.lower) && x <= o.upper
-                }
-            }
+            options.map { o in Declared(method: method, option: o.name, isInteger: o.isInteger, allows: o.allows) }
         }
         return list("seq-lora", TrainingOptions.numericOptions) + list("seta", SETA.Options.numericOptions)
             + list("seq-lora", SeqLoRA.Options.numericOptions) + list("ewc", EWCLoRA.Options.numericOptions)
@@ -106,6 +102,27 @@ struct OptionValidationTests {
         #expect(Set(numeric).subtracting(declared).isEmpty, "numeric config keys without a declared range: \(Set(numeric).subtracting(declared))")
         #expect(declared.subtracting(numeric).isEmpty, "declared options config.yaml does not record: \(declared.subtracting(numeric))")
         try? FileManager.default.removeItem(atPath: out)
+    }
+
+    /// The declared ranges admit what real runs used: every committed benchmark run's config.yaml (the values those
+    /// runs were made with, each option checked against its declaration).
+    @Test func everyCommittedBenchmarkConfigIsWithinTheDeclaredRanges() throws {
+        let results = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../benchmarks/results")
+        let files = (FileManager.default.enumerator(atPath: results.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix("config.yaml") }
+        #expect(files.count >= 20)
+        var checked = 0
+        for file in files {
+            let text = try String(contentsOfFile: results.appendingPathComponent(file).path, encoding: .utf8)
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: "#")[0].split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, let x = Double(parts[1]) else { continue }
+                let declarations = Self.trainOptions.filter { $0.option == parts[0] }
+                guard !declarations.isEmpty else { continue }
+                checked += 1
+                #expect(declarations.allSatisfy { $0.allows(x) }, "\(file): \(parts[0]): \(parts[1]) is outside the declared range")
+            }
+        }
+        #expect(checked >= 20 * files.count)
     }
 
     /// The other commands' own numeric options: every value they do not allow is refused with one line before a

@@ -1,7 +1,8 @@
 // Why a suite may not run on this machine, and whether that may pass CI. Two kinds of reason:
-//   - a missing install step (the default model, Open MPI, qemu-user, the benchmark data, the seta executable):
-//     `make test` installs all of them, so under SETA_REQUIRE_SUITES=1 (which .ci/run exports) the suite does
-//     not skip — its tests fail, each with the one-line reason;
+//   - a missing install step (the default model, Open MPI, qemu-user, the seta executable — `make test` installs
+//     them — or the benchmark data, which CI provides beside the clone as ../shared/data, else SETA_DATA): under
+//     SETA_REQUIRE_SUITES=1 (which .ci/run exports) the suite does not skip — its tests fail, each with the
+//     one-line reason;
 //   - a missing CPU feature (AVX-512 BF16): always a skip, never a failure; scripts/run-tests.sh lists these
 //     skips at the end of the run.
 // Every skip message starts with its kind ("missing install step: …", "CPU feature: …"), which is how
