@@ -66,7 +66,7 @@ if [[ "${1:-}" == "--against" ]]; then
     echo "this tree:"; grep 'round trip' "$base/after.txt" | sed 's/^/  /'
     # The files' fingerprints decide; the round trips (a property of each side) are reported above.
     if diff <(grep -v 'round trip' "$base/before.txt") <(grep -v 'round trip' "$base/after.txt"); then
-        echo "byte-identical: $(grep -vc 'round trip' "$base/after.txt") files of $(grep -c results.json "$base/after.txt") runs, $rev vs this tree"
+        echo "byte-identical: $(grep -vc 'round trip' "$base/after.txt") files of $(grep -v 'round trip' "$base/after.txt" | grep -c results.json) runs, $rev vs this tree"
     else
         echo "error: the runs differ between $rev and this tree (above)" >&2; exit 1
     fi
