@@ -31,11 +31,10 @@ struct Demo: ParsableCommand {
             try checkOption("train-per-task", trainPerTask, 1...100_000)   // generated examples: bounded
             try checkOption("test-per-task", testPerTask, 1...100_000)
             var options = TrainingOptions()
-            options.trainPerTask = trainPerTask; options.testPerTask = testPerTask
+            options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed   // the stream is generated at size
             options.learningRate = learningRate
             options.epochs = epochs
             try options.validate()                          // before the model loads
-            options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed
             // The demo anchors harder than SETA.md's default (λ = 1): on this stream λ = 1 let the second task
             // drift by ~12 points while later tasks trained, λ = 10 kept every task (see README).
             var seta = setaArguments

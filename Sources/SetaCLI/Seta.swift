@@ -71,7 +71,6 @@ func printJSON(_ object: Any) throws {
     print(String(decoding: data, as: UTF8.self))
 }
 
-/// Runs `body`; a typed error becomes a one-paragraph message on stderr and exit code 1, never a stack trace.
 /// A command's own numeric option within what it allows (as the library's options declare theirs: OptionRanges.swift),
 /// checked in run() before any model loads: a one-line error naming it, exit 1.
 func checkOption(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
@@ -82,6 +81,7 @@ func checkOption(_ name: String, _ value: Float, atLeast lower: Double, atMost u
     try NumericOption<Float>.number(name, \.self, atLeast: lower, atMost: upper).check(value)
 }
 
+/// Runs `body`; a typed error becomes a one-paragraph message on stderr and exit code 1, never a stack trace.
 func reportingErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let error as ExitCode { throw error } catch let error as CleanExit { throw error } catch {
         standardError("error: \(error)")
