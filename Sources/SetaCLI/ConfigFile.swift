@@ -192,7 +192,7 @@ extension Train {
     enum Slot {
         case int(WritableKeyPath<Train, Int?>), seed(WritableKeyPath<Train, UInt64?>), float(WritableKeyPath<Train, Float?>)
         case double(WritableKeyPath<Train, Double?>)
-        case string(WritableKeyPath<Train, String?>, ConfigType), method(WritableKeyPath<Train, Method?>)
+        case string(WritableKeyPath<Train, String?>, ConfigType), method(WritableKeyPath<Train, MethodName?>)
         case weights(WritableKeyPath<Train, WeightPrecision?>)
         case evalTasks(WritableKeyPath<Train, EvaluatedTasks?>)
 
@@ -203,7 +203,7 @@ extension Train {
             case .float: return .float
             case .double: return .double
             case let .string(_, type): return type
-            case .method: return .choice(Method.allCases.map(\.rawValue))
+            case .method: return .choice(Methods.names)
             case .weights: return .choice(WeightPrecision.allCases.map(\.rawValue))
             case .evalTasks: return .choice(EvaluatedTasks.allCases.map(\.rawValue))
             }
@@ -232,26 +232,27 @@ extension Train {
         ("targets", .string(\.training.targets, .list)),
         ("seed", .seed(\.training.seed)),
         ("seeds", .string(\.seeds, .list)),
-        ("lambda", .float(\.setaArguments.lambda)),
-        ("split-rule", .string(\.setaArguments.splitRule, .choice(["percentile", "dynamic"]))),
-        ("fisher-examples", .int(\.setaArguments.fisherExamples)),
-        ("probe-batches", .int(\.setaArguments.probeBatches)),
-        ("unique-rank", .int(\.setaArguments.uniqueRank)),
-        ("unique-init", .string(\.setaArguments.uniqueInit, .choice(["zero", "nearest"]))),
-        ("lora-rank", .int(\.baselineArguments.loraRank)),
-        ("lora-alpha", .float(\.baselineArguments.loraAlpha)),
-        ("ewc-lambda", .float(\.baselineArguments.ewcLambda)),
-        ("ewc-gamma", .float(\.baselineArguments.ewcGamma)),
-        ("ewc-fisher-examples", .int(\.baselineArguments.ewcFisherExamples)),
-        ("olora-lambda", .float(\.baselineArguments.oloraLambda)),
-        ("olora-l2", .float(\.baselineArguments.oloraL2)),
-        ("olora-norm", .string(\.baselineArguments.oloraNorm, .choice(["squared", "absolute"]))),
-        ("replay-budget", .int(\.baselineArguments.replayBudget)),
-        ("replay-ratio", .double(\.baselineArguments.replayRatio)),
-        ("init-adapters", .string(\.baselineArguments.initAdapters, .string)),
+    ] + methodKeys + [
         ("export-peer", .string(\.exportPeer, .string)),
     ]
-    static let setaOnlyKeys: Set = ["lambda", "split-rule", "fisher-examples", "probe-batches", "unique-rank", "unique-init"]
+
+    /// The methods' options (MethodArguments.fields), each with the type the registry declares.
+    static let methodKeys: [(key: String, slot: Slot)] = MethodArguments.fields.map { name, field in
+        let arguments = \Train.methodArguments
+        switch field {
+        case let .int(p): return (name, .int(arguments.appending(path: p)))
+        case let .float(p): return (name, .float(arguments.appending(path: p)))
+        case let .double(p): return (name, .double(arguments.appending(path: p)))
+        case let .text(p):
+            let kind = Methods.options.first { $0.name == name }?.kind
+            let type: ConfigType = switch kind {
+            case let .choice(names)?: .choice(names)
+            case .list?: .list
+            default: .string
+            }
+            return (name, .string(arguments.appending(path: p), type))
+        }
+    }
 
     private func isSet(_ slot: Slot) -> Bool {
         switch slot {
@@ -273,7 +274,7 @@ extension Train {
         case let (.float(p), .float(v)): self[keyPath: p] = v
         case let (.double(p), .double(v)): self[keyPath: p] = v
         case let (.string(p, _), .string(v)): self[keyPath: p] = v
-        case let (.method(p), .string(v)): self[keyPath: p] = Method(rawValue: v)
+        case let (.method(p), .string(v)): self[keyPath: p] = MethodName(argument: v)
         case let (.weights(p), .string(v)): self[keyPath: p] = WeightPrecision(rawValue: v)
         case let (.evalTasks(p), .string(v)): self[keyPath: p] = EvaluatedTasks(rawValue: v)
         default: preconditionFailure("config value \(value) does not fit its key")  // convert(_:to:) checked the type
@@ -307,17 +308,17 @@ extension Train {
             throw ValidationError("--tasks must name task folders separated by commas, without empty names, got \"\(tasks)\"")
         }
         _ = try seedList()
-        if baselineArguments.initAdapters != nil, ![.independent, .perTask].contains(method ?? .seta) {
-            throw ValidationError("--init-adapters starts each task's own LoRA: it works with --method independent or per-task, not \((method ?? .seta).rawValue)")
+        let method = (self.method ?? .seta).method
+        if methodArguments.initAdapters != nil, !method.reads("init-adapters") {
+            let readers = Methods.defaults(of: "init-adapters").map(\.method)
+            throw ValidationError("--init-adapters starts each task's own LoRA: it works with --method "
+                                  + "\(readers.joined(separator: " or ")), not \(method.name)")
         }
     }
 
     /// RUN/config.yaml: every option's final value, each with where it came from; `seta train --config` reads it back.
     func resolvedConfigYAML(sources: [String: String]) -> String {
-        let method = self.method ?? .seta, o = training.options()
-        var seta = SETA.Options()
-        setaArguments.apply(to: &seta)
-        let defaultTargets = method == .seta ? seta.targets : SeqLoRA.Options().targets
+        let method = (self.method ?? .seta).method, o = training.options()
         func string(_ s: String) -> Node {
             let plain = Resolver.default.resolveTag(of: Node(s)) == .str && !s.contains(where: { $0.isNewline })
             return Node(s, Tag(.str), plain ? .any : .doubleQuoted)
@@ -325,33 +326,28 @@ extension Train {
         func int(_ i: Int) -> Node { Node(String(i)) }
         func float(_ f: Float) -> Node { Node(f.isNaN ? ".nan" : f.isInfinite ? (f < 0 ? "-.inf" : ".inf") : "\(f)") }
         func list(_ s: String) -> Node { Node(s.split(separator: ",").map { string(String($0)) }, Tag(.seq), .flow) }
+        func node(_ value: OptionValue?) -> Node {
+            switch value {
+            case let .int(i)?: return int(i)
+            case let .float(f)?: return float(f)
+            case let .double(d)?: return Node("\(d)")
+            case let .text(s)?: return string(s)
+            case nil: return Node("null")
+            }
+        }
         let root = benchmark == nil ? dataRoot : Benchmark.defaultDataRoot(argument: dataRoot)?.path
         var values: [String: Node?] = [
             "model": string(modelOptions.model), "weights": string(modelOptions.weights.rawValue),
-            "method": string(method.rawValue), "out": out.map(string),
+            "method": string(method.name), "out": out.map(string),
             "benchmark": benchmark.map(string), "data-root": root.map(string), "data": data.map(string), "tasks": tasks.map(list),
             "train-per-task": o.trainPerTask.map(int), "test-per-task": o.testPerTask.map(int), "epochs": int(o.epochs),
             "batch-size": int(o.batchSize), "rows-per-forward": int(o.rowsPerForward), "eval-batch-size": int(o.evalBatchSize),
             "eval-tasks": string((o.evaluatedTasks ?? .all).rawValue),
             "lr": float(o.learningRate), "max-prompt-tokens": int(o.maxPromptTokens),
-            "targets": string(training.targets ?? defaultTargets.map { String($0.rawValue.dropLast(5)) }.joined(separator: ",")),
-            "seed": Node(String(o.seed)), "seeds": seeds.map(list), "lambda": float(seta.lambda), "split-rule": string(seta.split.rule.rawValue),
-            "fisher-examples": int(seta.fisherExamples), "probe-batches": int(seta.probeBatches), "unique-rank": int(seta.pool.uniqueRank),
-            "unique-init": string(seta.uniqueInit.rawValue),
-            "export-peer": exportPeer.map(string),
+            "seed": Node(String(o.seed)), "seeds": seeds.map(list), "export-peer": exportPeer.map(string),
         ]
-        let b = baselineArguments, ewc = EWCLoRA.Options(), olora = OLoRA.Options()
-        let lora = [.independent, .perTask].contains(method) ? IndependentExperts.Options().lora : SeqLoRA.Options()
-        let baselineValues: [String: Node] = [
-            "lora-rank": int(b.loraRank ?? lora.rank), "lora-alpha": float(b.loraAlpha ?? lora.alpha),
-            "ewc-lambda": float(b.ewcLambda ?? ewc.lambda), "ewc-gamma": float(b.ewcGamma ?? ewc.gamma),
-            "ewc-fisher-examples": int(b.ewcFisherExamples ?? ewc.fisherExamples),
-            "olora-lambda": float(b.oloraLambda ?? olora.lambda1), "olora-l2": float(b.oloraL2 ?? olora.lambda2),
-            "olora-norm": string(b.oloraNorm ?? "squared"), "replay-budget": int(b.replayBudget ?? ReplayLoRA.Options().budget),
-            "replay-ratio": Node("\(b.replayRatio ?? ReplayLoRA.Options().replayRatio)"),
-            "init-adapters": b.initAdapters.map(string) ?? Node("null"),
-        ]
-        values.merge(baselineValues.mapValues { Optional($0) }) { $1 }
+        // The methods' options (targets among them): the method's own values, or the first method's that reads one.
+        for (name, value) in Methods.resolved(methodSettings, method: method) { values[name] = node(value) }
         var text = """
             # seta train: the resolved options of this run (command line > config file > defaults), each with its origin.
             # To run it again: seta train --config \(out ?? "RUN")/config.yaml --out NEW-RUN
@@ -361,7 +357,7 @@ extension Train {
             let value = (values[key] ?? nil) ?? Node("null")
             var line = ((try? Yams.serialize(node: Node([(Node(key), value)]), width: -1)) ?? "\(key): null\n")
             var source = sources[key] ?? "default"
-            if method != .seta && Self.setaOnlyKeys.contains(key) { source += ", unused by \(method.rawValue)" }
+            if Methods.options.contains(where: { $0.name == key }) && !method.reads(key) { source += ", unused by \(method.name)" }
             if line.dropLast().contains(where: \.isNewline) == false {
                 line = line.dropLast().padding(toLength: max(line.count + 1, 36), withPad: " ", startingAt: 0) + "# " + source + "\n"
             }

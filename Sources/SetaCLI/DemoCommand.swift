@@ -21,7 +21,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float = 2e-3
     @Option(help: "Epochs per task.") var epochs: Int = 3
-    @OptionGroup var setaArguments: SETAArguments
+    @OptionGroup var methodArguments: MethodArguments
 
     func run() throws {
         try reportingErrors {
@@ -37,21 +37,25 @@ struct Demo: ParsableCommand {
             try options.validate()                          // before the model loads
             // The demo anchors harder than SETA.md's default (λ = 1): on this stream λ = 1 let the second task
             // drift by ~12 points while later tasks trained, λ = 10 kept every task (see README).
-            var seta = setaArguments
-            if seta.lambda == nil { seta.lambda = 10 }
-            _ = try Method.seta.strategy(targets: nil, seta: seta)
+            var settings = methodArguments.settings()
+            if settings["lambda"] == nil { settings["lambda"] = .float(10) }
+            let methods = ["seta", "seq-lora"].compactMap(Methods.named)
+            if let unread = settings.keys.sorted().first(where: { name in !methods.contains { $0.reads(name) } }) {
+                throw ValidationError("--\(unread) is not an option of seta or seq-lora, the demo's two methods")
+            }
+            try Methods.validate(settings)
             let lm = try modelOptions.load()
             let tasks = DemoStream.tasks(seed: seed, trainPerTask: trainPerTask, testPerTask: testPerTask)
             var blocks: [String] = []
-            for method in [Method.seta, .seqLoRA] {
+            for method in methods {
                 // A previous demo in the same place is replaced (the demo is reproducible); anything else is kept.
-                let folder = URL(fileURLWithPath: out).appendingPathComponent(method.rawValue)
+                let folder = URL(fileURLWithPath: out).appendingPathComponent(method.name)
                 if let previous = try? RunFolder.readDescription(folder), previous.benchmark == "demo" {
                     try FileManager.default.removeItem(at: folder)
                 }
-                let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: tasks, options: options,
-                                           targets: nil, seta: seta, benchmark: "demo", run: URL(fileURLWithPath: out).appendingPathComponent(method.rawValue),
-                                           label: "[\(method.rawValue)] ")
+                let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, settings: settings,
+                                           tasks: tasks, options: options, benchmark: "demo", run: folder,
+                                           label: "[\(method.name)] ")
                 blocks.append(describe(results))
             }
             print(renderSideBySide(blocks[0], blocks[1]))

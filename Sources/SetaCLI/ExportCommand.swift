@@ -106,6 +106,6 @@ struct RestoredRun {
 
     /// Routes `sequences` sequences to task t's expert, as training did (SETA's oracle route); no gate: nothing to do.
     func routeOracle(to t: Int, sequences: Int) {
-        if let seta = strategy as? SETA { seta.routing.route(allTo: t, tasks: seta.gate.taskCount, sequences: sequences) }
+        strategy.routeEverySequence(to: t, sequences: sequences)
     }
 }

@@ -9,64 +9,6 @@ import SetaMetrics
 import SetaModels
 import SetaTensor
 
-/// Methods `--method` accepts: SETA and the baselines of SETA.md (one strategy file each in SetaContinual).
-enum Method: String, ExpressibleByArgument, CaseIterable {
-    case seta, seqLoRA = "seq-lora", ewc, incLoRA = "inc-lora", oLoRA = "olora", replay
-    case independent, perTask = "per-task", mtl
-    /// The strategy with its options from the command line (or --config); an option outside what it allows
-    /// (the options' declared ranges) is an error naming it — thrown before any model loads.
-    func strategy(targets: [TargetProjection]?, seta: SETAArguments? = nil, baselines: BaselineArguments? = nil) throws -> ContinualStrategy {
-        var lora = SeqLoRA.Options()                                 // the baselines' LoRA shape
-        if let targets { lora.targets = targets }
-        baselines?.apply(to: &lora)
-        switch self {
-        case .seta:
-            var o = SETA.Options()
-            if let targets { o.targets = targets }
-            seta?.apply(to: &o)
-            try o.validate()
-            return SETA(options: o)
-        case .seqLoRA:
-            try lora.validate()
-            return SeqLoRA(options: lora)
-        case .ewc:
-            var o = EWCLoRA.Options()
-            o.lora = lora
-            baselines?.apply(to: &o)
-            try o.validate()
-            return EWCLoRA(options: o)
-        case .incLoRA:
-            var o = IncLoRA.Options()
-            o.lora = lora
-            try o.validate()
-            return IncLoRA(options: o)
-        case .oLoRA:
-            var o = OLoRA.Options()
-            o.lora = lora
-            baselines?.apply(to: &o)
-            try o.validate()
-            return OLoRA(options: o)
-        case .replay:
-            var o = ReplayLoRA.Options()
-            o.lora = lora
-            baselines?.apply(to: &o)
-            try o.validate()
-            return ReplayLoRA(options: o)
-        case .independent, .perTask:
-            var o = IndependentExperts.Options()                     // rank r_s = 16, α 32 unless given
-            if let targets { o.lora.targets = targets }
-            if let r = baselines?.loraRank { o.lora.rank = r }
-            if let a = baselines?.loraAlpha { o.lora.alpha = a }
-            o.initAdapters = baselines?.initAdapters.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-            try o.validate()
-            return self == .independent ? IndependentExperts(options: o) : PerTaskLoRA(options: o)
-        case .mtl:
-            try lora.validate()
-            return MultiTaskLoRA(options: lora)
-        }
-    }
-}
-
 /// Training hyper-parameters shared by `train` and `demo`.
 struct TrainingArguments: ParsableArguments {
     @Option(help: "Training examples per task (a seeded subset of train.json).") var trainPerTask: Int?
@@ -82,7 +24,7 @@ struct TrainingArguments: ParsableArguments {
     var evalTasks: EvaluatedTasks?
     @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float?
     @Option(help: "Prompt limit in tokens (the input part is truncated, never the answer).") var maxPromptTokens: Int?
-    @Option(help: "Adapted projections: q,v (default), any of q,k,v,o,gate,up,down, or all.") var targets: String?
+    @Option(help: .init(Methods.help("targets"), valueName: "q,v,…|all")) var targets: String?
     @Option(help: "The one seed of the run (data selection, order, initialisation). (default: 0)") var seed: UInt64?
 
     func options(defaults: TrainingOptions = TrainingOptions()) -> TrainingOptions {
@@ -99,57 +41,22 @@ struct TrainingArguments: ParsableArguments {
         if let seed { o.seed = seed }
         return o
     }
-
-    func targetList() throws -> [TargetProjection]? { try targets.map(TargetProjection.parse) }
-}
-
-/// SETA's own hyper-parameters (SETA.md; defaults there).
-struct SETAArguments: ParsableArguments {
-    @Option(name: .customLong("lambda"), help: "SETA: elastic anchoring strength λ (after normalising Ω by its mean). Default 1.")
-    var lambda: Float?
-    @Option(help: "SETA: split threshold rule, percentile or dynamic. Default percentile.") var splitRule: String?
-    @Option(help: "SETA: Fisher examples per task for Ω. Default 64.") var fisherExamples: Int?
-    @Option(help: "SETA: gradient-sensitivity probe batches per task. Default 8.") var probeBatches: Int?
-    @Option(help: "SETA: rank of each task's unique expert. Default 4.") var uniqueRank: Int?
-    @Option(help: ArgumentHelp("SETA: how a new task's unique expert starts: zero (B = 0, as SETA.md) or nearest (a copy of the expert the gate picks for the new task's prompts). Default zero.",
-                               valueName: "zero|nearest")) var uniqueInit: String?
-
-    func apply(to o: inout SETA.Options) {
-        if let lambda { o.lambda = lambda }
-        if let splitRule, let rule = SplitOnShareOptions.Rule(rawValue: splitRule) { o.split.rule = rule }
-        if let fisherExamples { o.fisherExamples = fisherExamples }
-        if let probeBatches { o.probeBatches = probeBatches }
-        if let uniqueRank { o.pool.uniqueRank = uniqueRank }
-        if let uniqueInit, let value = SETA.UniqueInit(rawValue: uniqueInit) { o.uniqueInit = value }
-    }
-
-    func validate() throws {
-        if let splitRule, SplitOnShareOptions.Rule(rawValue: splitRule) == nil {
-            throw ValidationError("--split-rule must be percentile or dynamic, got \(splitRule)")
-        }
-        if let uniqueInit, SETA.UniqueInit(rawValue: uniqueInit) == nil {
-            throw ValidationError("--unique-init must be zero or nearest, got \(uniqueInit)")
-        }
-    }
 }
 
 /// Runs one method over a stream into `run`, writing run.json, results.json, timings.json, log.jsonl and
 /// checkpoints. With `resume`, a run folder that already holds this run continues after its last checkpoint.
-func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks: [TaskData], options: TrainingOptions,
-              targets: [TargetProjection]?, seta: SETAArguments?, baselines: BaselineArguments? = nil, benchmark: String?, run: URL, label: String,
+func trainRun(model lm: LanguageModel, modelName: String, method: ContinualMethod, settings: [String: OptionValue],
+              tasks: [TaskData], options: TrainingOptions, benchmark: String?, run: URL, label: String,
               exportPeer: URL? = nil, resume: Bool = false, config: String? = nil,
               communicator: Communicator = SingleProcess()) throws -> RunResults {
     let root = communicator.rank == 0                    // rank 0 alone prints progress and writes the run folder
-    let description = RunDescription(model: modelName, method: method.rawValue, tasks: tasks.map(\.name),
+    let description = RunDescription(model: modelName, method: method.name, tasks: tasks.map(\.name),
                                      benchmark: benchmark, seed: options.seed,
                                      weights: lm.network.weightPrecision)
     signal(SIGXFSZ, SIG_IGN)             // over a file-size limit a write fails with an error instead of killing us
-    var strategy = try method.strategy(targets: targets, seta: seta, baselines: baselines)
+    var strategy = try method.make(settings)
     // --init-adapters: read and checked before anything is written.
-    func loadInitialAdapters() throws {
-        if let independent = strategy as? IndependentExperts { try independent.loadInitialAdapters(taskNames: tasks.map(\.name), model: lm) }
-    }
-    try loadInitialAdapters()
+    try strategy.loadInitialState(taskNames: tasks.map(\.name), model: lm)
     var resumePoint: ResumePoint?
     let existing = try? RunFolder.readDescription(run)
     communicator.barrier()                               // every rank has looked before rank 0 writes run.json
@@ -175,10 +82,10 @@ func trainRun(model lm: LanguageModel, modelName: String, method: Method, tasks:
                 throw ValidationError("cannot resume \(run.path): the training options differ from the run's (see its checkpoints/task-\(point.completedTask)/resume.json); resume with the same options")
             }
             guard restored.configuration == strategy.configuration else {
-                throw ValidationError("cannot resume \(run.path): the \(method.rawValue) options differ from the run's (its checkpoint's manifest.json has them); resume with the same options")
+                throw ValidationError("cannot resume \(run.path): the \(method.name) options differ from the run's (its checkpoint's manifest.json has them); resume with the same options")
             }
             strategy = restored
-            try loadInitialAdapters()
+            try strategy.loadInitialState(taskNames: tasks.map(\.name), model: lm)
             resumePoint = point
             if root { standardError("\(label)resuming after task \(point.completedTask + 1) of \(tasks.count)") }
         }
@@ -257,21 +164,27 @@ struct Train: ParsableCommand {
         """)
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "A YAML file of train options (see above); the command line wins over it.") var config: String?
-    @Option(help: "seta, or a baseline: seq-lora, ewc, inc-lora, olora, replay, independent (a LoRA per task + SETA's gate), or an upper bound: per-task (oracle task id at evaluation), mtl (all tasks trained jointly; one row) (SETA.md, Baselines). (default: seta)") var method: Method?
+    @Option(help: MethodName.help) var method: MethodName?
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "A named benchmark, e.g. cl:order1.") var benchmark: String?
     @Option(help: "Root of the benchmark data (default $SETA_DATA or ../shared/data).") var dataRoot: String?
     @Option(help: "A folder with one sub-folder per task.") var data: String?
     @Option(help: "Task folders under --data, in stream order, comma-separated.") var tasks: String?
     @OptionGroup var training: TrainingArguments
-    @OptionGroup var setaArguments: SETAArguments
-    @OptionGroup var baselineArguments: BaselineArguments
+    @OptionGroup var methodArguments: MethodArguments
     @Option(help: "Also write what a peer framework needs to replay this run exactly (seq-lora): examples in batch order, LoRA initialisation, step losses. See benchmarks/peers/.")
     var exportPeer: String?
     @Flag(help: "Continue the run in --out after its last completed task (same command and options); an empty or new folder starts the run.")
     var resume = false
     @Option(help: "Several seeds, comma-separated (e.g. 0,1,2): one run per seed, into OUT/seed-S, the options otherwise the same; `seta report OUT` gives mean ± sd. Not with --seed.")
     var seeds: String?
+
+    /// The method options given (command line or --config), `--targets` among them.
+    var methodSettings: [String: OptionValue] {
+        var settings = methodArguments.settings()
+        if let targets = training.targets { settings["targets"] = .text(targets) }
+        return settings
+    }
 
     /// --benchmark, --data and --out may come from --config: checked after merging it (ConfigFile.swift). A file
     /// that does not read or check is not a usage error: run() reports it.
@@ -314,11 +227,11 @@ struct Train: ParsableCommand {
     }
 
     private func train(config: String) throws {
-        let method = self.method ?? .seta
+        let method = (self.method ?? .seta).method
         try reportingErrors {
             // Every option within what it allows before anything loads (data, model) or is written.
             try training.options().validate()
-            _ = try method.strategy(targets: try training.targetList(), seta: setaArguments, baselines: baselineArguments)
+            try Methods.validate(methodSettings)
             let stream: [TaskData]
             if let benchmark {
                 guard let root = dataRoot.map({ URL(fileURLWithPath: $0) }) ?? Benchmark.defaultDataRoot() else {
@@ -329,9 +242,9 @@ struct Train: ParsableCommand {
                 stream = try TaskStream.load(dataDir: URL(fileURLWithPath: data!), tasks: tasks!.split(separator: ",").map(String.init))
             }
             let lm = try modelOptions.load(quiet: !DataParallel.isRoot)
-            let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, tasks: stream,
-                                       options: training.options(), targets: try training.targetList(), seta: setaArguments, baselines: baselineArguments, benchmark: benchmark,
-                                       run: URL(fileURLWithPath: out!), label: "[\(method.rawValue)] ",
+            let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, settings: methodSettings,
+                                       tasks: stream, options: training.options(), benchmark: benchmark,
+                                       run: URL(fileURLWithPath: out!), label: "[\(method.name)] ",
                                        exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume, config: config,
                                        communicator: DataParallel.communicator)
             if DataParallel.isRoot { print(describe(results)) }

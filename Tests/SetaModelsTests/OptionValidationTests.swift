@@ -1,7 +1,7 @@
 // Every numeric option of every command, given 0, −1, NaN, ±∞ and huge values through the `seta` executable: the
 // command either runs (the value is allowed) or stops with exit 1 and one line naming the option, the value and
 // what is allowed — never a crash or a backtrace, and, for `train`, before the model loads and without a run folder.
-// The options walked are the library's declarations (TrainingOptions and each method's numericOptions: the same
+// The options walked are the library's declarations (TrainingOptions and the method registry's options: the same
 // lists the CLI validates against) plus each command's own; `train`'s list is checked complete against the numeric
 // keys of a run's config.yaml. Accepted values run for real on the tiny model.
 import Foundation
@@ -27,15 +27,15 @@ struct OptionValidationTests {
         func parses(_ value: String) -> Bool { isInteger ? Int(value) != nil : Float(value) != nil }
     }
 
-    /// `train`'s numeric options: TrainingOptions' and each method's (LoRA shape lifted into every baseline).
+    /// `train`'s numeric options: TrainingOptions' and every method option of the registry, each run with the first
+    /// method that reads it (a value is checked against every method that reads it, so one suffices).
     static let trainOptions: [Declared] = {
-        func list<O>(_ method: String, _ options: [NumericOption<O>]) -> [Declared] {
-            options.map { o in Declared(method: method, option: o.name, isInteger: o.isInteger, allows: o.allows) }
+        let training = TrainingOptions.numericOptions.map { o in
+            Declared(method: "seq-lora", option: o.name, isInteger: o.isInteger, allows: o.allows)
         }
-        return list("seq-lora", TrainingOptions.numericOptions) + list("seta", SETA.Options.numericOptions)
-            + list("seq-lora", SeqLoRA.Options.numericOptions) + list("ewc", EWCLoRA.Options.numericOptions)
-            + list("olora", OLoRA.Options.numericOptions) + list("replay", ReplayLoRA.Options.numericOptions)
-            + list("inc-lora", IncLoRA.Options.numericOptions) + list("independent", IndependentExperts.Options.numericOptions)
+        return training + Methods.options.compactMap { o in
+            o.allows.map { Declared(method: Methods.defaults(of: o.name)[0].method, option: o.name, isInteger: o.kind == .integer, allows: $0) }
+        }
     }()
 
     /// A refusal: exit 1 (our check) or 64 (argument parsing: not a number of the option's type), one error line

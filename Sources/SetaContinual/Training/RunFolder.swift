@@ -83,17 +83,10 @@ public enum RunFolder {
     public static func restoreStrategy(checkpoint: URL, run: URL, description: RunDescription,
                                 model: LanguageModel) throws -> ContinualStrategy {
         let state = try CheckpointWriter.read(checkpoint)
-        switch description.method {
-        case "seta": return try SETA.restore(state, model: model)
-        case "seq-lora": return try SeqLoRA.restore(state, model: model)
-        case "ewc": return try EWCLoRA.restore(state, model: model)
-        case "inc-lora": return try IncLoRA.restore(state, model: model)
-        case "olora": return try OLoRA.restore(state, model: model)
-        case "replay": return try ReplayLoRA.restore(state, model: model)
-        case "independent": return try IndependentExperts.restore(state, model: model)
-        case "per-task": return try PerTaskLoRA.restore(state, model: model)
-        case "mtl": return try MultiTaskLoRA.restore(state, model: model)
-        default: throw CheckpointError.invalid(file: run.appendingPathComponent("run.json").path, detail: "unknown method \(description.method)")
+        guard let method = Methods.named(description.method) else {
+            throw CheckpointError.invalid(file: run.appendingPathComponent("run.json").path,
+                                          detail: "unknown method \(description.method)")
         }
+        return try method.restore(state, model: model)
     }
 }

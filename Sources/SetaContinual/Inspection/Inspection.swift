@@ -185,89 +185,12 @@ extension RunInspection {
         config = strategy.configuration; config["method"] = nil
         sharedUtilisation = strategy.sharedUtilisation
         self.notes = notes
-        let independent = strategy.independentEquivalent(tasksSeen: tasksCompleted)
-        switch strategy {
-        case let seta as SETA:
-            pools = seta.pools.indices.map { Self.pool(seta, $0) }
-            blockStateTotals = seta.states.map { task in
-                var counts = BlockStateCounts()
-                task.joined().forEach { counts.count($0) }
-                return counts
-            }
-            let shared = seta.pools.reduce(0) { $0 + $1.sharedParameters.reduce(0) { $0 + $1.count } }
-            let unique = seta.pools.reduce(0) { $0 + $1.unique.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } } }
-            parameters = StoredParameters(shared: shared, unique: unique, gate: seta.gate.storedParameterCount,
-                                          total: strategy.storedParameterCount, independentEquivalent: independent,
-                                          trainingState: 2 * shared)
-            omega = OmegaStatistics(values: seta.omega.joined().flatMap { $0.a.values + $0.b.values }, blockMeans: [])
-            gate = GateSummary(kind: "prototype (LDA on mean-pooled frozen input embeddings of the prompt)",
-                               dimension: seta.gate.dimension, experts: seta.gate.taskCount,
-                               examplesPerTask: seta.gate.counts, shrinkage: seta.gate.options.shrinkage,
-                               topK: seta.gate.options.topK, storedParameters: seta.gate.storedParameterCount)
-            if let testPrompts {
-                routing = Self.routingMatrix(strategy: seta, model: model, tasks: description.tasks,
-                                             experts: Array(description.tasks.prefix(seta.gate.taskCount)),
-                                             prompts: testPrompts, recorded: recordedRoutingAccuracy)
-            }
-        case let seq as SeqLoRA:
-            pools = seq.adapters.map { name, lora in
-                let (layer, projection) = Self.parse(name)
-                return PoolInspection(name: name, layer: layer, projection: projection, inFeatures: lora.a.size(1),
-                                      outFeatures: lora.b.size(0), sharedRank: lora.rank, blockCount: 0, blockStates: [],
-                                      uniqueRanks: [], splitBlocks: [], storedParameters: lora.parameterCount, omega: nil)
-            }
-            blockStateTotals = []
-            parameters = StoredParameters(shared: strategy.storedParameterCount, unique: 0, gate: 0,
-                                          total: strategy.storedParameterCount, independentEquivalent: independent,
-                                          trainingState: 0)
-            self.notes.append("seq-lora has no gate: every input goes through its one LoRA, trained on every task in turn (no experts, block states or Ω)")
-        case let independent as IndependentExperts:
-            pools = independent.projections.map { name, linear, experts in
-                let (layer, projection) = Self.parse(name)
-                return PoolInspection(name: name, layer: layer, projection: projection, inFeatures: linear.inFeatures,
-                                      outFeatures: linear.outFeatures, sharedRank: experts.experts.reduce(0) { $0 + $1.rank },
-                                      blockCount: 0, blockStates: [], uniqueRanks: experts.experts.map(\.rank), splitBlocks: [],
-                                      storedParameters: experts.experts.reduce(0) { $0 + $1.parameterCount }, omega: nil)
-            }
-            blockStateTotals = []
-            let gateCount = independent.gate.storedParameterCount
-            parameters = StoredParameters(shared: 0, unique: strategy.storedParameterCount - gateCount, gate: gateCount,
-                                          total: strategy.storedParameterCount, independentEquivalent: independent.independentEquivalent(tasksSeen: independent.taskCount),
-                                          trainingState: 0)
-            gate = GateSummary(kind: "prototype (LDA on mean-pooled frozen input embeddings of the prompt)",
-                               dimension: independent.gate.dimension, experts: independent.gate.taskCount,
-                               examplesPerTask: independent.gate.counts, shrinkage: independent.gate.options.shrinkage,
-                               topK: independent.gate.options.topK, storedParameters: gateCount)
-            if let testPrompts {
-                routing = Self.routingMatrix(strategy: independent, model: model, tasks: description.tasks,
-                                             experts: Array(description.tasks.prefix(independent.gate.taskCount)),
-                                             prompts: testPrompts, recorded: recordedRoutingAccuracy)
-            }
-            self.notes.append("\(strategy.name): one LoRA per task (rank: the sum over tasks), nothing shared; no block states or Ω"
-                              + (strategy is PerTaskLoRA ? "; evaluation used the true task id, the routing matrix shows the gate kept for predict" : ""))
-        default:
-            pools = []; blockStateTotals = []
-            parameters = StoredParameters(shared: 0, unique: 0, gate: 0, total: strategy.storedParameterCount,
-                                          independentEquivalent: independent, trainingState: 0)
-            self.notes.append("\(strategy.name): no per-matrix summary for this method")
-        }
-    }
-
-    /// Pool p of SETA: its blocks' states per task, unique ranks, stored parameters and Ω.
-    static func pool(_ seta: SETA, _ p: Int) -> PoolInspection {
-        let pool = seta.pools[p]
-        let (layer, projection) = parse(pool.name)
-        let omega = seta.omega[p]
-        let blockMeans = omega.map { block in
-            let values = block.a.values + block.b.values
-            return values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))
-        }
-        return PoolInspection(
-            name: pool.name, layer: layer, projection: projection, inFeatures: pool.inFeatures, outFeatures: pool.outFeatures,
-            sharedRank: pool.shape.sharedRank, blockCount: pool.shape.blocks, blockStates: seta.states.map { $0[p] },
-            uniqueRanks: pool.unique.map(\.rank), splitBlocks: pool.unique.map { $0.splits.map(\.block) },
-            storedParameters: pool.storedParameterCount,
-            omega: OmegaStatistics(values: omega.flatMap { $0.a.values + $0.b.values }, blockMeans: blockMeans))
+        let own = strategy.inspection(InspectionInput(model: model, tasks: description.tasks, tasksCompleted: tasksCompleted,
+                                                      testPrompts: testPrompts,
+                                                      recordedRoutingAccuracy: recordedRoutingAccuracy))
+        pools = own.pools; blockStateTotals = own.blockStateTotals; parameters = own.parameters
+        omega = own.omega; gate = own.gate; routing = own.routing
+        self.notes += own.notes
     }
 
     /// "model.layers.3.self_attn.q_proj" → (3, "q_proj").

@@ -32,7 +32,7 @@ public final class PeerExport {
     private var firstError: Error?
 
     public init(folder: URL, trainer: ContinualTrainer) throws {
-        guard trainer.strategy is SeqLoRA else { throw PeerExportError.unsupportedStrategy(trainer.strategy.name) }
+        guard trainer.strategy is PeerReplayable else { throw PeerExportError.unsupportedStrategy(trainer.strategy.name) }
         self.folder = folder
         self.trainer = trainer
         let files = FileManager.default
@@ -111,7 +111,7 @@ public final class PeerExport {
 
     /// PEFT's names: `base_model.model.` + the module path + `.lora_A.weight` / `.lora_B.weight`.
     private func writeInitialAdapters(_ strategy: ContinualStrategy) throws {
-        guard let seq = strategy as? SeqLoRA else { throw PeerExportError.unsupportedStrategy(strategy.name) }
+        guard let seq = strategy as? PeerReplayable else { throw PeerExportError.unsupportedStrategy(strategy.name) }
         var tensors: [String: Tensor] = [:]
         for (name, lora) in seq.adapters {
             tensors["base_model.model.\(name).lora_A.weight"] = lora.a
@@ -141,10 +141,10 @@ public final class PeerExport {
             "loss": "mean cross-entropy over all completion tokens of the batch (rows pooled)",
         ]
         if let path = Self.modelPath(trainer.modelName) { config["model_path"] = path }
-        if let seq = trainer.strategy as? SeqLoRA {
-            config["rank"] = seq.options.rank
-            config["alpha"] = Self.decimal(seq.options.alpha)
-            config["targets"] = seq.options.targets.map(\.rawValue)
+        if let seq = trainer.strategy as? PeerReplayable {
+            config["rank"] = seq.loraShape.rank
+            config["alpha"] = Self.decimal(seq.loraShape.alpha)
+            config["targets"] = seq.loraShape.targets.map(\.rawValue)
         }
         try writeAtomically(JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]),
                             to: folder.appendingPathComponent("config.json"))

@@ -30,7 +30,7 @@ public final class OLoRA: ContinualStrategy {
 
     public struct Options: Codable, Equatable, Sendable {
         /// Each task's LoRA: rank 8, α 16, on q_proj and v_proj (SeqLoRA's defaults).
-        public var lora = SeqLoRA.Options()
+        public var lora = LoRAShape()
         /// λ₁, the orthogonality weight: 0.5, O-LoRA's default.
         public var lambda1: Float = 0.5
         /// λ₂, the weight of ‖θ_t‖² on the new LoRA's A and B: 0, as in O-LoRA's scripts.
@@ -137,9 +137,17 @@ public final class OLoRA: ContinualStrategy {
     }
 }
 
-extension OLoRA.Options: RangeCheckedOptions {
-    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) } + [
-        .number("olora-lambda", \.lambda1, atLeast: 0),
-        .number("olora-l2", \.lambda2, atLeast: 0),
+extension OLoRA {
+    public static let method = ContinualMethod(
+        name: "olora", summary: "a new LoRA per task kept orthogonal to the earlier tasks' subspaces (O-LoRA)",
+        defaults: Options(), make: { OLoRA(options: $0) }, restore: { try OLoRA.restore($0, model: $1) })
+}
+
+extension OLoRA.Options: DeclaredOptions {
+    public static let fields: [OptionField<Self>] = LoRAShape.fields.map { $0.lifted(\.lora) } + [
+        .number("olora-lambda", \.lambda1, atLeast: 0, help: "O-LoRA: orthogonality weight λ₁."),
+        .number("olora-l2", \.lambda2, atLeast: 0, help: "O-LoRA: weight λ₂ of ‖θ_t‖² on the new LoRA."),
+        .choice("olora-norm", \.orthogonality, help: "O-LoRA: squared (the paper's ‖A_i A_tᵀ‖²) or absolute "
+                + "(the released code's Σ|A_i A_tᵀ|)."),
     ]
 }

@@ -58,7 +58,7 @@ public struct Reservoir<Element: Codable & Equatable & Sendable>: Codable, Equat
 public final class ReplayLoRA: ContinualStrategy {
     public struct Options: Codable, Equatable, Sendable {
         /// The one LoRA: rank 8, α 16, on q_proj and v_proj (SeqLoRA's defaults).
-        public var lora = SeqLoRA.Options()
+        public var lora = LoRAShape()
         /// Examples kept over all earlier tasks together (not per task): 200.
         public var budget = 200
         /// ρ, replayed examples per new example in a batch, rounded up: 0.25 (one per four new).
@@ -69,26 +69,26 @@ public final class ReplayLoRA: ContinualStrategy {
     public let options: Options
     public var name: String { "replay" }
     /// The LoRA that trains on every task.
-    public let lora: SeqLoRA
+    public let lora: AdaptedLoRA
     /// The episodic memory of earlier tasks' training examples.
     public internal(set) var buffer: Reservoir<ExampleReference>
 
     public init(options: Options = Options()) {
         self.options = options
-        lora = SeqLoRA(options: options.lora)
+        lora = AdaptedLoRA(shape: options.lora)
         buffer = Reservoir(budget: options.budget)
     }
 
     // MARK: Hooks
 
     public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) {
-        lora.attach(to: model, taskCount: taskCount, rng: &rng)
+        lora.attach(to: model, rng: &rng)
         buffer = Reservoir(budget: options.budget)
     }
 
     public func beginTask(_ t: Int, context: TrainingContext) {}
 
-    public var trainableParameters: [Tensor] { lora.trainableParameters }
+    public var trainableParameters: [Tensor] { lora.parameters }
 
     public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
         context.languageModelLoss(mixedBatch(batch, context: context))
@@ -111,15 +111,16 @@ public final class ReplayLoRA: ContinualStrategy {
     // MARK: What it stores
 
     /// Adapter parameters: the one LoRA (the buffer holds data, not parameters).
-    public var storedParameterCount: Int { lora.storedParameterCount }
-    public func independentEquivalent(tasksSeen: Int) -> Int? { lora.independentEquivalent(tasksSeen: tasksSeen) }
+    public var storedParameterCount: Int { lora.parameterCount }
+    public func independentEquivalent(tasksSeen: Int) -> Int? { tasksSeen * lora.parameterCount }
     public var sharedUtilisation: SharedUtilisation? { nil }
     public var configuration: [String: JSONValue] { recordedConfiguration(method: name, options: options) }
 
     /// The LoRA's tensors; the buffer as example references (task, index into its prepared training examples, which
     /// a resumed run rebuilds identically from the same options) with the reservoir's count of offered examples.
     public func checkpoint() -> StrategyState {
-        var state = lora.checkpoint()
+        var state = StrategyState()
+        state.tensors = lora.tensors
         state.manifest = ["method": .string(name), "config": .object(configuration),
                           "reservoir": (try? JSONValue(encoding: buffer)) ?? .null]
         return state
@@ -130,16 +131,24 @@ public final class ReplayLoRA: ContinualStrategy {
         let replay = ReplayLoRA(options: try state.options(Options.self))
         var rng = SeededRNG(seed: 0)
         replay.attach(to: model, taskCount: 0, rng: &rng)
-        try replay.lora.loadAdapters(state)
+        try replay.lora.load(state)
         replay.buffer = try state.manifestValue("reservoir", as: Reservoir<ExampleReference>.self)
         return replay
     }
 }
 
-extension ReplayLoRA.Options: RangeCheckedOptions {
+extension ReplayLoRA {
+    public static let method = ContinualMethod(
+        name: "replay", summary: "one LoRA trained with a reservoir of earlier tasks' examples mixed into each batch",
+        defaults: Options(), make: { ReplayLoRA(options: $0) }, restore: { try ReplayLoRA.restore($0, model: $1) })
+}
+
+extension ReplayLoRA.Options: DeclaredOptions {
     /// A ratio above 64 replays more than 64 old examples per new one: a batch that no longer fits in memory.
-    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) } + [
-        .integer("replay-budget", \.budget, 0...10_000_000),
-        .number("replay-ratio", \.replayRatio, atLeast: 0, atMost: 64),
+    public static let fields: [OptionField<Self>] = LoRAShape.fields.map { $0.lifted(\.lora) } + [
+        .integer("replay-budget", \.budget, 0...10_000_000,
+                 help: "Replay: buffer size in examples over all earlier tasks (reservoir sampling)."),
+        .number("replay-ratio", \.replayRatio, atLeast: 0, atMost: 64,
+                help: "Replay: replayed examples per new example in a batch, rounded up (0.25: 8 new + 2 replayed)."),
     ]
 }

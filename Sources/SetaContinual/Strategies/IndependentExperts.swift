@@ -18,7 +18,7 @@ import SetaTensor
 public class IndependentExperts: GatedStrategy {
     public struct Options: Codable, Equatable, Sendable {
         /// Each task's expert: rank r_s = 16, α = 32 (scale 2, as SETA's experts), on q_proj and v_proj.
-        public var lora: SeqLoRA.Options = { var o = SeqLoRA.Options(); o.rank = 16; o.alpha = 32; return o }()
+        public var lora = LoRAShape(rank: 16, alpha: 32)
         public var gate = GateOptions()
         /// A folder with one PEFT adapter folder per task name (`DIR/<task>/adapter_config.json` +
         /// `adapter_model.safetensors`, e.g. written by `seta export`): task t's expert starts as that adapter (its
@@ -29,11 +29,12 @@ public class IndependentExperts: GatedStrategy {
 
     public let options: Options
     public var name: String { "independent" }
+    public var evaluatesWithTaskIdentity: Bool { false }
     /// The adapted projections, by Hugging Face module name, with the per-task LoRAs each one carries.
     public private(set) var projections: [(name: String, linear: Linear, experts: RoutedLoRAs)] = []
     public let routing = Routing()
     public private(set) var gate: PrototypeGate!
-    /// Adapters the experts start from, by task index (read by `loadInitialAdapters`).
+    /// Adapters the experts start from, by task index (read by `loadInitialState`).
     public private(set) var initialAdapters: [Int: PEFTAdapter] = [:]
     private var embeddings: Tensor!
 
@@ -108,7 +109,7 @@ public class IndependentExperts: GatedStrategy {
 
     /// Reads `options.initAdapters/<task>` for every task that has one, and checks each against `model`: exactly the
     /// strategy's adapted projections, with factors that fit them. An error names the folder and what is wrong.
-    public func loadInitialAdapters(taskNames: [String], model: LanguageModel) throws {
+    public func loadInitialState(taskNames: [String], model: LanguageModel) throws {
         guard let root = options.initAdapters else { return }
         let folder = URL(fileURLWithPath: root)
         let expected = model.network.projections(options.lora.targets)
@@ -200,6 +201,17 @@ public class IndependentExperts: GatedStrategy {
     }
 }
 
-extension IndependentExperts.Options: RangeCheckedOptions {
-    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) }
+extension IndependentExperts {
+    public static let method = ContinualMethod(
+        name: "independent", summary: "a LoRA per task, nothing shared, SETA's gate picks one per input",
+        defaults: Options(), make: { IndependentExperts(options: $0) },
+        restore: { try IndependentExperts.restore($0, model: $1) })
+}
+
+extension IndependentExperts.Options: DeclaredOptions {
+    public static let fields: [OptionField<Self>] = LoRAShape.fields.map { $0.lifted(\.lora) } + [
+        .path("init-adapters", \.initAdapters, help: "independent, per-task: start each task's LoRA from the PEFT "
+              + "adapter in DIR/<task>/ (adapter_config.json + adapter_model.safetensors, e.g. from seta export); "
+              + "tasks without one start at B = 0."),
+    ]
 }

@@ -19,7 +19,7 @@ import SetaTensor
 public final class EWCLoRA: ContinualStrategy {
     public struct Options: Codable, Equatable, Sendable {
         /// The one LoRA: rank 8, α 16, on q_proj and v_proj (SeqLoRA's defaults, so the two compare directly).
-        public var lora = SeqLoRA.Options()
+        public var lora = LoRAShape()
         /// λ, the penalty's strength. Ω is the raw Fisher (not normalised as in SETA), so the useful λ depends on its
         /// scale: 5000 is a starting point for LoRAs of a small LM (tune on the validation split).
         public var lambda: Float = 5000
@@ -34,8 +34,8 @@ public final class EWCLoRA: ContinualStrategy {
     public let options: Options
     public var name: String { "ewc" }
     /// The LoRA that trains on every task.
-    public let lora: SeqLoRA
-    /// Ω_θ and θ*, one tensor per LoRA tensor, in `lora.trainableParameters` order (A then B of each projection).
+    public let lora: AdaptedLoRA
+    /// Ω_θ and θ*, one tensor per LoRA tensor, in `lora.parameters` order (A then B of each projection).
     public internal(set) var omega: [Tensor] = []
     public internal(set) var anchors: [Tensor] = []
     /// Tasks consolidated so far; the penalty applies once one is.
@@ -43,20 +43,20 @@ public final class EWCLoRA: ContinualStrategy {
 
     public init(options: Options = Options()) {
         self.options = options
-        lora = SeqLoRA(options: options.lora)
+        lora = AdaptedLoRA(shape: options.lora)
     }
 
     // MARK: Hooks
 
     public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) {
-        lora.attach(to: model, taskCount: taskCount, rng: &rng)
-        omega = lora.trainableParameters.map { Tensor(zeros: $0.shape) }
-        anchors = lora.trainableParameters.map { $0.copy() }
+        lora.attach(to: model, rng: &rng)
+        omega = lora.parameters.map { Tensor(zeros: $0.shape) }
+        anchors = lora.parameters.map { $0.copy() }
     }
 
     public func beginTask(_ t: Int, context: TrainingContext) {}
 
-    public var trainableParameters: [Tensor] { lora.trainableParameters }
+    public var trainableParameters: [Tensor] { lora.parameters }
 
     public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
         let lm = context.languageModelLoss(batch)
@@ -67,11 +67,11 @@ public final class EWCLoRA: ContinualStrategy {
     public func endTask(_ t: Int, context: TrainingContext) {
         var rng = context.rng.fork()
         let examples = context.batches(of: context.tasks[t], size: 1, rng: &rng).prefix(options.fisherExamples).map { $0[0] }
-        let fisher = Self.empiricalFisher(of: lora.trainableParameters, examples: examples, context: context)
+        let fisher = Self.empiricalFisher(of: lora.parameters, examples: examples, context: context)
         for (o, f) in zip(omega, fisher) {
             for i in 0..<o.count { o.data[i] = options.gamma * o.data[i] + f.data[i] }
         }
-        anchors = lora.trainableParameters.map { $0.copy() }
+        anchors = lora.parameters.map { $0.copy() }
         consolidatedTasks += 1
     }
 
@@ -81,7 +81,7 @@ public final class EWCLoRA: ContinualStrategy {
 
     /// Σ_θ Ω_θ (θ − θ*)², a scalar (without λ/2).
     func penalty() -> Tensor {
-        let terms = zip(lora.trainableParameters, zip(omega, anchors)).map { theta, pair in
+        let terms = zip(lora.parameters, zip(omega, anchors)).map { theta, pair in
             let d = add(theta, scale(pair.1, -1))                   // θ − θ*, same shape as θ
             return sum(mul(mul(d, d), pair.0))
         }
@@ -108,16 +108,17 @@ public final class EWCLoRA: ContinualStrategy {
     // MARK: What it stores
 
     /// Adapter parameters: the one LoRA (Ω and θ* are training state, not counted).
-    public var storedParameterCount: Int { lora.storedParameterCount }
-    public func independentEquivalent(tasksSeen: Int) -> Int? { lora.independentEquivalent(tasksSeen: tasksSeen) }
+    public var storedParameterCount: Int { lora.parameterCount }
+    public func independentEquivalent(tasksSeen: Int) -> Int? { tasksSeen * lora.parameterCount }
     public var sharedUtilisation: SharedUtilisation? { nil }
     public var configuration: [String: JSONValue] { recordedConfiguration(method: name, options: options) }
 
-    /// Checkpoint names of the tensors in `lora.trainableParameters` order, e.g. "model.layers.0.self_attn.q_proj.lora_A".
+    /// Checkpoint names of the tensors in `lora.parameters` order, e.g. "model.layers.0.self_attn.q_proj.lora_A".
     private var tensorNames: [String] { lora.adapters.flatMap { ["\($0.name).lora_A", "\($0.name).lora_B"] } }
 
     public func checkpoint() -> StrategyState {
-        var state = lora.checkpoint()                                // "<projection>.lora_A.weight", "….lora_B.weight"
+        var state = StrategyState()
+        state.tensors = lora.tensors                                 // "<projection>.lora_A.weight", "….lora_B.weight"
         for (k, name) in tensorNames.enumerated() {
             state.tensors["\(name).omega"] = omega[k]
             state.tensors["\(name).anchor"] = anchors[k]
@@ -132,7 +133,7 @@ public final class EWCLoRA: ContinualStrategy {
         let ewc = EWCLoRA(options: try state.options(Options.self))
         var rng = SeededRNG(seed: 0)
         ewc.attach(to: model, taskCount: 0, rng: &rng)
-        try ewc.lora.loadAdapters(state)
+        try ewc.lora.load(state)
         for (k, name) in ewc.tensorNames.enumerated() {
             try state.load("\(name).omega", into: ewc.omega[k])
             try state.load("\(name).anchor", into: ewc.anchors[k])
@@ -142,10 +143,16 @@ public final class EWCLoRA: ContinualStrategy {
     }
 }
 
-extension EWCLoRA.Options: RangeCheckedOptions {
-    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) } + [
-        .number("ewc-lambda", \.lambda, atLeast: 0),
-        .number("ewc-gamma", \.gamma, atLeast: 0, atMost: 1),
-        .integer("ewc-fisher-examples", \.fisherExamples, 1...1_000_000),
+extension EWCLoRA {
+    public static let method = ContinualMethod(
+        name: "ewc", summary: "one LoRA with a Fisher penalty on moving what earlier tasks needed (online EWC)",
+        defaults: Options(), make: { EWCLoRA(options: $0) }, restore: { try EWCLoRA.restore($0, model: $1) })
+}
+
+extension EWCLoRA.Options: DeclaredOptions {
+    public static let fields: [OptionField<Self>] = LoRAShape.fields.map { $0.lifted(\.lora) } + [
+        .number("ewc-lambda", \.lambda, atLeast: 0, help: "EWC: penalty strength λ in (λ/2)·Σ Ω (θ − θ*)² (Ω not normalised)."),
+        .number("ewc-gamma", \.gamma, atLeast: 0, atMost: 1, help: "EWC: online decay γ in Ω ← γ·Ω + F."),
+        .integer("ewc-fisher-examples", \.fisherExamples, 1...1_000_000, help: "EWC: examples per task for the Fisher diagonal."),
     ]
 }

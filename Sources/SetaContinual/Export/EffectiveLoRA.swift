@@ -20,20 +20,12 @@ public protocol ExportsTaskLoRA {
     func effectiveLoRA(task t: Int) throws -> PEFTAdapter
 }
 
-extension SeqLoRA: ExportsTaskLoRA {
-    public func effectiveLoRA(task t: Int) throws -> PEFTAdapter {
-        guard !adapters.isEmpty else { throw AdapterError.invalidConfig("seq-lora has no adapters attached") }
-        return PEFTAdapter(scale: options.alpha / Float(options.rank),
-                           stacking: adapters.map { ($0.name, [$0.lora.a], [$0.lora.b]) })
-    }
-}
-
 extension EWCLoRA: ExportsTaskLoRA {
-    public func effectiveLoRA(task t: Int) throws -> PEFTAdapter { try lora.effectiveLoRA(task: t) }
+    public func effectiveLoRA(task t: Int) throws -> PEFTAdapter { try lora.effectiveLoRA(method: name) }
 }
 
 extension ReplayLoRA: ExportsTaskLoRA {
-    public func effectiveLoRA(task t: Int) throws -> PEFTAdapter { try lora.effectiveLoRA(task: t) }
+    public func effectiveLoRA(task t: Int) throws -> PEFTAdapter { try lora.effectiveLoRA(method: name) }
 }
 
 extension IncLoRA: ExportsTaskLoRA {
@@ -84,5 +76,5 @@ extension IndependentExperts: ExportsTaskLoRA {
 
 extension MultiTaskLoRA: ExportsTaskLoRA {
     /// The one LoRA, trained on every task.
-    public func effectiveLoRA(task t: Int) throws -> PEFTAdapter { try lora.effectiveLoRA(task: t) }
+    public func effectiveLoRA(task t: Int) throws -> PEFTAdapter { try lora.effectiveLoRA(method: name) }
 }

@@ -1,5 +1,5 @@
 // Training steps as the trainer runs them, on synthetic token batches, for `seta bench`: a plain LoRA step
-// (SeqLoRA) and a SETA step with the expert state of k learned tasks (expansion, probe, Split-on-Share, Fisher
+// (one LoRA on the LM loss, as seq-lora and mtl train it) and a SETA step with the expert state of k learned tasks (expansion, probe, Split-on-Share, Fisher
 // consolidation and the gate run for real, on synthetic tasks, with small probe/Fisher budgets).
 import Foundation
 import SetaData
@@ -37,9 +37,9 @@ public enum StepWorkloads {
     public static func lora(model: LanguageModel, targets: [TargetProjection] = [.q, .v], batch: Int, length: Int,
                             lossTokens: Int, seed: UInt64 = 0) -> TrainingStepWorkload {
         var rng = SeededRNG(seed: seed)
-        var options = SeqLoRA.Options()
+        var options = LoRAShape()
         options.targets = targets
-        let strategy = SeqLoRA(options: options)
+        let strategy = MultiTaskLoRA(options: options)           // one LoRA, the LM loss: a seq-lora step
         model.network.detachAdapters()
         strategy.attach(to: model, taskCount: 1, rng: &rng)
         let data = examples(batch: batch, length: length, lossTokens: lossTokens, vocab: model.config.vocabSize, rng: &rng)

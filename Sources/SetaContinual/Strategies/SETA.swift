@@ -144,6 +144,10 @@ public final class SETA: GatedStrategy {
         gate.route(prompts: prompts, embeddings: embeddings, into: routing)
     }
 
+    public func routeEverySequence(to t: Int, sequences: Int) {
+        routing.route(allTo: t, tasks: gate.taskCount, sequences: sequences)
+    }
+
     // MARK: Steps of the lifecycle
 
     /// The expert the gate picks for most of task t's training prompts (ties: the lower index); nil before any.
@@ -302,13 +306,25 @@ public final class SETA: GatedStrategy {
     }
 }
 
-extension SETA.Options: RangeCheckedOptions {
+extension SETA {
+    public static let method = ContinualMethod(
+        name: "seta", summary: "SETA: shared and unique low-rank experts, Split-on-Share, elastic anchoring, a gate",
+        defaults: Options(), make: { SETA(options: $0) }, restore: { try SETA.restore($0, model: $1) })
+}
+
+extension SETA.Options: DeclaredOptions {
     /// The options the command line and YAML reach (SETA.md's defaults); a unique rank above 1024 exceeds every
     /// supported model's width.
-    public static let numericOptions: [NumericOption<Self>] = [
-        .number("lambda", \.lambda, atLeast: 0),
-        .integer("fisher-examples", \.fisherExamples, 1...1_000_000),
-        .integer("probe-batches", \.probeBatches, 1...1_000_000),
-        .integer("unique-rank", \.pool.uniqueRank, 1...1024),
+    public static let fields: [OptionField<Self>] = [
+        .targets("targets", \.targets, help: "Adapted projections."),
+        .number("lambda", \.lambda, atLeast: 0,
+                help: "SETA: elastic anchoring strength λ (after normalising Ω by its mean)."),
+        .choice("split-rule", \.split.rule, help: "SETA: split threshold rule."),
+        .integer("fisher-examples", \.fisherExamples, 1...1_000_000, help: "SETA: Fisher examples per task for Ω."),
+        .integer("probe-batches", \.probeBatches, 1...1_000_000,
+                 help: "SETA: gradient-sensitivity probe batches per task."),
+        .integer("unique-rank", \.pool.uniqueRank, 1...1024, help: "SETA: rank of each task's unique expert."),
+        .choice("unique-init", \.uniqueInit, help: "SETA: how a new task's unique expert starts: zero (B = 0, as "
+                + "SETA.md) or nearest (a copy of the expert the gate picks for the new task's prompts)."),
     ]
 }

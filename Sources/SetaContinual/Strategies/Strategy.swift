@@ -149,6 +149,23 @@ public protocol ContinualStrategy: AnyObject {
     var configuration: [String: JSONValue] { get }
     /// Tensors and a JSON manifest that restore the strategy after task t (checkpoint at a task boundary).
     func checkpoint() -> StrategyState
+    /// Reads what the method starts from outside the run (independent's `--init-adapters`) and checks it against
+    /// the stream's task names, before anything is written; also after a resume. Default: nothing.
+    func loadInitialState(taskNames: [String], model: LanguageModel) throws
+    /// Routes each of the next forward's `sequences` to task t's expert, as training does (`seta export` of task
+    /// t's effective LoRA); default: nothing to route.
+    func routeEverySequence(to t: Int, sequences: Int)
+    /// True for an oracle that is told the task at evaluation (per-task); task-agnostic methods are not.
+    var evaluatesWithTaskIdentity: Bool { get }
+    /// The method's part of `seta inspect` (InspectionByMethod.swift).
+    func inspection(_ input: InspectionInput) -> MethodInspection
+}
+
+/// A method a peer framework can replay step for step (`--export-peer`): one LoRA per adapted projection.
+public protocol PeerReplayable: ContinualStrategy {
+    var adapters: [(name: String, lora: LoRA)] { get }
+    /// The LoRAs' rank, α and targets.
+    var loraShape: LoRAShape { get }
 }
 
 /// A strategy with a gate over per-task experts (seta, independent, per-task): `routing` holds the gate's weights
@@ -163,6 +180,9 @@ extension ContinualStrategy {
         route(prompts: prompts, model: model)
     }
     public var trainsJointly: Bool { false }
+    public func loadInitialState(taskNames: [String], model: LanguageModel) throws {}
+    public func routeEverySequence(to t: Int, sequences: Int) {}
+    public var evaluatesWithTaskIdentity: Bool { false }
 }
 
 extension LanguageModel {

@@ -8,44 +8,48 @@ import SetaModels
 import SetaTensor
 
 public final class MultiTaskLoRA: ContinualStrategy {
-    public typealias Options = SeqLoRA.Options
-    public var options: Options { lora.options }
+    public typealias Options = LoRAShape
+    public var options: Options { lora.shape }
     public var name: String { "mtl" }
-    /// The one LoRA, as SeqLoRA holds it (rank 8, α 16 on q_proj and v_proj by default).
-    let lora: SeqLoRA
+    /// The one LoRA (rank 8, α 16 on q_proj and v_proj by default).
+    let lora: AdaptedLoRA
 
-    public init(options: Options = Options()) { lora = SeqLoRA(options: options) }
-    private init(lora: SeqLoRA) { self.lora = lora }
+    public init(options: Options = Options()) { lora = AdaptedLoRA(shape: options) }
+    private init(lora: AdaptedLoRA) { self.lora = lora }
 
     public var trainsJointly: Bool { true }
 
     public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) {
-        lora.attach(to: model, taskCount: taskCount, rng: &rng)
+        lora.attach(to: model, rng: &rng)
     }
     public func beginTask(_ t: Int, context: TrainingContext) {}
-    public var trainableParameters: [Tensor] { lora.trainableParameters }
+    public var trainableParameters: [Tensor] { lora.parameters }
     public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
-        lora.loss(batch, task: t, context: context)
+        context.languageModelLoss(batch)
     }
     public func endTask(_ t: Int, context: TrainingContext) {}
     public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? { nil }
-    public var storedParameterCount: Int { lora.storedParameterCount }
-    public func independentEquivalent(tasksSeen: Int) -> Int? { lora.independentEquivalent(tasksSeen: tasksSeen) }
+    public var storedParameterCount: Int { lora.parameterCount }
+    public func independentEquivalent(tasksSeen: Int) -> Int? { tasksSeen * lora.parameterCount }
     public var sharedUtilisation: SharedUtilisation? { nil }
     public var configuration: [String: JSONValue] {
-        var c = lora.configuration
-        c["method"] = .string(name)
-        return c
+        lora.configuration(method: name)
     }
     public func checkpoint() -> StrategyState {
-        var state = lora.checkpoint()
-        state.manifest["method"] = .string(name)
-        state.manifest["config"] = .object(configuration)
+        var state = StrategyState()
+        state.tensors = lora.tensors
+        state.manifest = ["method": .string(name), "config": .object(configuration)]
         return state
     }
 
     /// Rebuilds MTL-LoRA from a checkpoint on `model`.
     public static func restore(_ state: StrategyState, model: LanguageModel) throws -> MultiTaskLoRA {
-        MultiTaskLoRA(lora: try SeqLoRA.restore(state, model: model))
+        MultiTaskLoRA(lora: try AdaptedLoRA.restored(state, model: model))
     }
+}
+
+extension MultiTaskLoRA {
+    public static let method = ContinualMethod(
+        name: "mtl", summary: "upper bound: one LoRA trained on all tasks jointly (no stream; one row)",
+        defaults: Options(), make: { MultiTaskLoRA(options: $0) }, restore: { try MultiTaskLoRA.restore($0, model: $1) })
 }

@@ -8,7 +8,7 @@
 import SetaExperts
 
 public struct SplitOnShareOptions: Codable, Equatable, Sendable {
-    public enum Rule: String, Codable, Sendable { case percentile, dynamic }
+    public enum Rule: String, Codable, Sendable, CaseIterable { case percentile, dynamic }
     public var rule: Rule = .percentile
     /// τ_s: percentile of the sensitivities s_b.
     public var sensitivityPercentile: Double = 50

@@ -17,7 +17,7 @@ import SetaTensor
 public final class IncLoRA: ContinualStrategy {
     public struct Options: Codable, Equatable, Sendable {
         /// Each task's LoRA: rank 8, α 16, on q_proj and v_proj (SeqLoRA's defaults: every task gets that budget).
-        public var lora = SeqLoRA.Options()
+        public var lora = LoRAShape()
         public init() {}
     }
 
@@ -118,6 +118,12 @@ public final class IncLoRA: ContinualStrategy {
     }
 }
 
-extension IncLoRA.Options: RangeCheckedOptions {
-    public static let numericOptions: [NumericOption<Self>] = SeqLoRA.Options.numericOptions.map { $0.lifted(\.lora) }
+extension IncLoRA {
+    public static let method = ContinualMethod(
+        name: "inc-lora", summary: "a new LoRA per task, earlier ones frozen, all summed at inference",
+        defaults: Options(), make: { IncLoRA(options: $0) }, restore: { try IncLoRA.restore($0, model: $1) })
+}
+
+extension IncLoRA.Options: DeclaredOptions {
+    public static let fields: [OptionField<Self>] = LoRAShape.fields.map { $0.lifted(\.lora) }
 }
