@@ -69,10 +69,9 @@ struct RestoredRun {
         }
         let checkpoint: URL
         if let afterTask {
-            checkpoint = RunFolder.checkpoints(folder).appendingPathComponent("task-\(afterTask)")
+            checkpoint = RunFolder.checkpoint(afterTask: afterTask, in: RunFolder.checkpoints(folder))
             guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-                let saved = ((try? FileManager.default.contentsOfDirectory(atPath: RunFolder.checkpoints(folder).path)) ?? [])
-                    .filter { $0.hasPrefix("task-") }.compactMap { Int($0.dropFirst(5)) }.sorted()
+                let saved = RunFolder.checkpointedTasks(folder)
                 throw ValidationError("--after-task \(afterTask): \(checkpoint.path) does not exist; the run's checkpoints are "
                                       + (saved.isEmpty ? "none yet" : saved.map { "task-\($0)" }.joined(separator: ", "))
                                       + " (K counts from 0: task-0 is after the first task)")
@@ -81,7 +80,7 @@ struct RestoredRun {
             guard let last = RunFolder.lastCheckpoint(folder) else { throw InspectionError.noCheckpoint(path: run) }
             checkpoint = last
         }
-        completedTask = Int(checkpoint.lastPathComponent.dropFirst(5)) ?? 0
+        completedTask = RunFolder.completedTask(ofCheckpoint: checkpoint) ?? 0
         modelSpec = spec ?? description.model
         do { model = try description.loadModel(modelSpec) } catch {
             throw InspectionError.modelUnavailable(spec: modelSpec, detail: "\(error)")

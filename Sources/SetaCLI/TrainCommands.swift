@@ -57,42 +57,15 @@ func trainRun(model lm: LanguageModel, modelName: String, method: ContinualMetho
     var strategy = try method.make(settings)
     // --init-adapters: read and checked before anything is written.
     try strategy.loadInitialState(taskNames: tasks.map(\.name), model: lm)
-    var resumePoint: ResumePoint?
-    let existing = try? RunFolder.readDescription(run)
-    communicator.barrier()                               // every rank has looked before rank 0 writes run.json
-    if communicator.size > 1, exportPeer != nil { throw ValidationError("--export-peer records a one-process run: run it without mpirun") }
-    if let existing {
-        guard resume else {
-            throw ValidationError("""
-                \(run.path) already holds a run (method \(existing.method), model \(existing.model), tasks \
-                \(existing.tasks.joined(separator: ","))) in run.json; continue it with --resume, or give a new --out folder
-                """)
-        }
-        guard existing == description else {
-            throw ValidationError("""
-                cannot resume \(run.path): its run.json is another run (method \(existing.method), model \(existing.model), \
-                tasks \(existing.tasks.joined(separator: ",")), seed \(existing.seed), weights \(existing.precision.rawValue)); this command asks for \
-                method \(description.method), model \(description.model), tasks \(description.tasks.joined(separator: ",")), seed \(description.seed), \
-                weights \(description.precision.rawValue)
-                """)
-        }
-        guard exportPeer == nil else { throw ValidationError("--export-peer records a whole run: it cannot be combined with --resume") }
-        if let (restored, point) = try RunFolder.resume(run, description: existing, model: lm) {
-            guard point.options == options else {
-                throw ValidationError("cannot resume \(run.path): the training options differ from the run's (see its checkpoints/task-\(point.completedTask)/resume.json); resume with the same options")
-            }
-            guard restored.configuration == strategy.configuration else {
-                throw ValidationError("cannot resume \(run.path): the \(method.name) options differ from the run's (its checkpoint's manifest.json has them); resume with the same options")
-            }
-            strategy = restored
-            try strategy.loadInitialState(taskNames: tasks.map(\.name), model: lm)
-            resumePoint = point
-            if root { standardError("\(label)resuming after task \(point.completedTask + 1) of \(tasks.count)") }
-        }
-    } else if root {
-        try makeFolder(run, purpose: "the run folder")
-        try RunFolder.writeDescription(description, to: run)
-        if let config { try writeAtomically(Data(config.utf8), to: run.appendingPathComponent("config.yaml")) }
+    if communicator.size > 1, exportPeer != nil {
+        throw ValidationError("--export-peer records a one-process run: run it without mpirun")
+    }
+    let continuation = try RunFolder.open(run, for: description, resume: resume, recordsWholeRun: exportPeer != nil,
+                                          options: options, strategy: strategy, model: lm, config: config,
+                                          communicator: communicator)
+    if let continuation {
+        strategy = continuation.strategy
+        if root { standardError("\(label)resuming after task \(continuation.point.completedTask + 1) of \(tasks.count)") }
     }
     let trainer = ContinualTrainer(model: lm, strategy: strategy, tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
@@ -105,7 +78,7 @@ func trainRun(model lm: LanguageModel, modelName: String, method: ContinualMetho
     if communicator.size > 1 { log?.record("data_parallel", ["ranks": communicator.size]) }
     let results: RunResults
     do {
-        results = try trainer.run(checkpoints: root ? RunFolder.checkpoints(run) : nil, resume: resumePoint) { p in
+        results = try trainer.run(checkpoints: root ? RunFolder.checkpoints(run) : nil, resume: continuation?.point) { p in
             if root { log?.record(p); printer(p) }
         }
     } catch TrainingError.interrupted(let completed) {
@@ -283,23 +256,6 @@ struct Predict: ParsableCommand {
                 print(text)
                 if let expert { standardError("expert: \(description.tasks[expert])") }
             }
-        }
-    }
-}
-
-/// Creates `url` and its missing parents (as mkdir -p); an error names the part that could not be made and the
-/// system's reason (a file in the way, no permission, a read-only or full file system).
-func makeFolder(_ url: URL, purpose: String) throws {
-    var partial = ""
-    for component in url.standardizedFileURL.path.split(separator: "/") {
-        partial += "/" + component
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: partial, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw ValidationError("cannot create \(purpose) \(url.path): \(partial) is a file, not a folder") }
-            continue
-        }
-        if mkdir(partial, 0o755) != 0 && errno != EEXIST {
-            throw ValidationError("cannot create \(purpose) \(url.path): mkdir \(partial): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -57,7 +57,7 @@ extension RunInspection {
             let exists = FileManager.default.fileExists(atPath: run.path)
             throw InspectionError.notARunFolder(path: run.path, detail: exists ? "its run.json is missing or unreadable (\(error))" : "no such folder")
         }
-        guard let lastFolder = RunFolder.lastCheckpoint(run), let last = Int(lastFolder.lastPathComponent.dropFirst(5)) else {
+        guard let lastFolder = RunFolder.lastCheckpoint(run), let last = RunFolder.completedTask(ofCheckpoint: lastFolder) else {
             throw InspectionError.noCheckpoint(path: run.path)
         }
         let spec = options.model ?? description.model

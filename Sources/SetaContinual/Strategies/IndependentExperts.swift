@@ -160,19 +160,19 @@ public class IndependentExperts: GatedStrategy {
                 state.tensors["\(name).task\(t).lora_B.weight"] = lora.b
             }
         }
-        let d = gate.dimension
-        state.float64["gate.means"] = ([gate.taskCount, d], gate.means.flatMap { $0 })
-        state.float64["gate.scatter"] = ([d, d], gate.scatter)
         state.manifest = ["method": .string(name), "config": .object(configuration), "tasks": .number(Double(taskCount)),
-                          "gate_counts": .array(gate.counts.map { .number(Double($0)) }),
                           "scales": .array((projections.first?.experts.experts ?? []).map { .number(Double($0.scale)) })]
+        state.store(gate: gate)
         return state
     }
 
     /// Rebuilds the strategy's experts and gate from a checkpoint (after `attach`), every expert frozen.
     func load(_ state: StrategyState) throws {
         let tasks = try state.manifestValue("tasks", as: Int.self)
-        let scales = state.manifest["scales"] == nil ? [] : try state.manifestValue("scales", as: [Float].self)
+        let scales = try state.manifestValue("scales", as: [Float].self)
+        guard scales.count == tasks else {
+            throw CheckpointError.invalid(file: "manifest.json", detail: "\(scales.count) scales for \(tasks) tasks")
+        }
         for t in 0..<tasks {
             for (name, linear, experts) in projections {                 // each expert at its stored rank (see initAdapters)
                 let a = try state.tensor("\(name).task\(t).lora_A.weight"), b = try state.tensor("\(name).task\(t).lora_B.weight")
@@ -180,15 +180,10 @@ public class IndependentExperts: GatedStrategy {
                     throw CheckpointError.shapeMismatch(file: "adapters.safetensors", name: "\(name).task\(t).lora_A/B.weight",
                                                        expected: [options.lora.rank, linear.inFeatures], found: a.shape)
                 }
-                experts.append(LoRA(a: a.copy(), b: b.copy(), scale: t < scales.count ? scales[t] : options.lora.alpha / Float(options.lora.rank)))
+                experts.append(LoRA(a: a.copy(), b: b.copy(), scale: scales[t]))
             }
         }
-        guard let means = state.float64["gate.means"], let scatter = state.float64["gate.scatter"] else {
-            throw CheckpointError.missingTensor(file: "adapters.safetensors", name: "gate.means / gate.scatter")
-        }
-        let d = gate.dimension, gateTasks = means.shape.first ?? 0
-        gate.restore(means: (0..<gateTasks).map { Array(means.values[($0 * d)..<(($0 + 1) * d)]) },
-                     counts: try state.manifestValue("gate_counts", as: [Int].self), scatter: scatter.values)
+        try state.restore(gate: gate)
     }
 
     /// Rebuilds the strategy (independent experts, or a subclass) from a checkpoint on `model`.

@@ -1,6 +1,7 @@
 // Checkpoints at task boundaries: RUN/checkpoints/task-k/{adapters.safetensors, manifest.json, resume.json}. The folder is
 // assembled under a temporary name and renamed into place, so a crash leaves the previous checkpoint intact.
 import Foundation
+import SetaExperts
 import SetaMetrics
 import SetaModels
 import SetaTensor
@@ -97,11 +98,36 @@ extension StrategyState {
         target.data.update(from: t.data, count: t.count)
     }
 
+    /// Stores the gate's statistics: means and scatter in float64 (exact), the examples per task in the manifest.
+    mutating func store(gate: PrototypeGate) {
+        let d = gate.dimension
+        float64["gate.means"] = ([gate.taskCount, d], gate.means.flatMap { $0 })
+        float64["gate.scatter"] = ([d, d], gate.scatter)
+        manifest["gate_counts"] = .array(gate.counts.map { .number(Double($0)) })
+    }
+
+    /// Restores the statistics `store(gate:)` wrote into `gate` (of the model's feature dimension).
+    func restore(gate: PrototypeGate) throws {
+        guard let means = float64["gate.means"], let scatter = float64["gate.scatter"] else {
+            throw CheckpointError.missingTensor(file: "adapters.safetensors", name: "gate.means / gate.scatter")
+        }
+        let d = gate.dimension, tasks = means.shape.first ?? 0
+        guard means.shape == [tasks, d], scatter.shape == [d, d] else {
+            throw CheckpointError.shapeMismatch(file: "adapters.safetensors", name: "gate.means", expected: [tasks, d],
+                                               found: means.shape)
+        }
+        gate.restore(means: (0..<tasks).map { Array(means.values[($0 * d)..<(($0 + 1) * d)]) },
+                     counts: try manifestValue("gate_counts", as: [Int].self), scatter: scatter.values)
+    }
+
     /// The manifest's value under `key` (snake_case keys), decoded.
     func manifestValue<T: Decodable>(_ key: String, as type: T.Type) throws -> T {
-        guard let value = manifest[key] else { throw CheckpointError.badJSON(file: "manifest.json", detail: "missing \"\(key)\"") }
+        guard let value = manifest[key] else {
+            throw CheckpointError.badJSON(file: "manifest.json", detail: "missing \"\(key)\" (a checkpoint written by an older "
+                                          + "release of seta, or a damaged one: train the run again)")
+        }
         do { return try JSONDecoder.snakeCase.decode(T.self, from: JSONEncoder().encode(value)) } catch {
-            throw CheckpointError.badJSON(file: "manifest.json", detail: "\"\(key)\": \(error)")
+            throw CheckpointError.badJSON(file: "manifest.json", detail: "\"\(key)\": \(Self.describe(error))")
         }
     }
 
@@ -112,8 +138,17 @@ extension StrategyState {
         }
         config["method"] = nil
         do { return try JSONDecoder.snakeCase.decode(T.self, from: JSONEncoder().encode(JSONValue.object(config))) } catch {
-            throw CheckpointError.badJSON(file: "manifest.json", detail: "\"config\": \(error)")
+            throw CheckpointError.badJSON(file: "manifest.json", detail: "\"config\": \(Self.describe(error))")
         }
+    }
+
+    /// A decoding error in the manifest's own spelling: a missing key by its snake_case name (what an older
+    /// release's checkpoint lacks).
+    static func describe(_ error: Error) -> String {
+        guard case let DecodingError.keyNotFound(key, context) = error else { return "\(error)" }
+        let snake = key.stringValue.reduce(into: "") { s, c in s += c.isUppercase ? "_" + c.lowercased() : String(c) }
+        let path = (context.codingPath.map(\.stringValue) + [snake]).joined(separator: ".")
+        return "missing \"\(path)\" (a checkpoint written by an older release of seta: train the run again)"
     }
 }
 
@@ -123,4 +158,12 @@ func recordedConfiguration<T: Encodable>(method: String, options: T) -> [String:
     if case let .object(o)? = try? JSONValue(encoding: options) { c = o }
     c["method"] = .string(method)
     return c
+}
+
+extension JSONDecoder {
+    static var snakeCase: JSONDecoder {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return d
+    }
 }

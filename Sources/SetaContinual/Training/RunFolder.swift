@@ -55,17 +55,33 @@ public enum RunFolder {
         try writeAtomically(try encoder.encode(timings), to: run.appendingPathComponent("timings.json"))
     }
 
+    /// RUN/checkpoints/task-k: the checkpoint after task k (counted from 0) in the `checkpoints` folder.
+    public static func checkpoint(afterTask k: Int, in checkpoints: URL) -> URL {
+        checkpoints.appendingPathComponent("task-\(k)")
+    }
+
+    /// The task a checkpoint folder was written after (`task-k` → k), nil for another name.
+    public static func completedTask(ofCheckpoint folder: URL) -> Int? {
+        let name = folder.lastPathComponent
+        return name.hasPrefix("task-") ? Int(name.dropFirst(5)) : nil
+    }
+
+    /// The tasks after which the run holds a checkpoint, in order.
+    public static func checkpointedTasks(_ run: URL) -> [Int] {
+        let folder = checkpoints(run)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { completedTask(ofCheckpoint: folder.appendingPathComponent($0)) }.sorted()
+    }
+
     /// The checkpoint folder of the last completed task (nil when no task has completed).
     public static func lastCheckpoint(_ run: URL) -> URL? {
-        let folder = checkpoints(run)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("task-") }
-        return names.compactMap { Int($0.dropFirst(5)) }.max().map { folder.appendingPathComponent("task-\($0)") }
+        checkpointedTasks(run).last.map { checkpoint(afterTask: $0, in: checkpoints(run)) }
     }
 
     /// The strategy of the last completed task, restored on `model`.
     public static func restoreStrategy(_ run: URL, description: RunDescription, model: LanguageModel) throws -> ContinualStrategy {
         guard let last = lastCheckpoint(run) else {
-            throw CheckpointError.notFound(file: checkpoints(run).appendingPathComponent("task-0").path)
+            throw CheckpointError.notFound(file: checkpoint(afterTask: 0, in: checkpoints(run)).path)
         }
         return try restoreStrategy(checkpoint: last, run: run, description: description, model: model)
     }

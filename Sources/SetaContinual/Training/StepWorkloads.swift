@@ -7,7 +7,7 @@ import SetaExperts
 import SetaModels
 import SetaTensor
 
-/// One optimiser step (zero grads, loss, backward, clipping, AdamW) on a fixed batch; returns the loss.
+/// One optimiser step (TrainingStep: zero grads, loss, backward, clipping, AdamW) on a fixed batch; returns the loss.
 public struct TrainingStepWorkload {
     /// The strategy in the state the step runs in (for inference measurements on the same experts).
     public let strategy: ContinualStrategy
@@ -95,13 +95,9 @@ public enum StepWorkloads {
         let optimizer = AdamW(parameters: strategy.trainableParameters, config: AdamWConfig(learningRate: options.learningRate))
         let tokens = batch.reduce(0) { $0 + $1.promptIds.count + $1.targetIds.count - 1 }
         let lossTokens = batch.reduce(0) { $0 + $1.targetIds.count }
+        var step = TrainingStep(strategy: strategy, context: context, optimizer: optimizer, maxGradNorm: options.maxGradNorm)
         return TrainingStepWorkload(strategy: strategy, storedParameters: strategy.storedParameterCount, step: {
-            optimizer.zeroGrad()
-            let loss = context.backpropagatingEachGroup { strategy.loss(batch, task: task, context: context) }
-            if loss.requiresGrad { loss.backward() }
-            clipGradientNorm(optimizer.parameters, maxNorm: options.maxGradNorm)
-            optimizer.update(learningRate: options.learningRate)
-            return loss.values[0]
+            step(batch, task: task, learningRate: options.learningRate)      // the trainer's step, at the peak rate
         }, tokens: tokens, lossTokens: lossTokens)
     }
 }

@@ -115,157 +115,166 @@ public final class ContinualTrainer {
                             maxNewTokens: task.kind == .classification ? longestAnswer + 2 : 64)
     }
 
+    /// What the trainer holds between tasks (what a checkpoint's ResumePoint stores).
+    struct StreamState {
+        var zeroShot: [Double]
+        var rows: [[Double]] = [], stored: [Int] = [], independent: [Int] = []
+        /// The gate's choice per test example of every task after the last task (nil: no gate, or not scored).
+        var routes: [[Int]?] = []
+        var rng: SeededRNG
+        let context: TrainingContext
+    }
+
     /// Runs the stream. With `resume`, the strategy must already be restored from that point's checkpoint (it is
     /// not attached again) and the run continues with the next task, exactly as if it had never stopped.
     public func run(checkpoints: URL? = nil, resume: ResumePoint? = nil,
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> RunResults {
-        let clock = ContinuousClock()
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         let evaluator = Evaluator(model: model, batchSize: options.evalBatchSize, communicator: communicator)
-        let distributed = communicator.size > 1
-        func stopRequested() -> Bool { communicator.any(shouldStop()) }   // every rank stops at the same point
-        var stepSeconds = 0.0, allReduceSeconds = 0.0, waitSeconds = 0.0
-        let names = tasks.map(\.name)
-        var start = clock.now
-        let zeroShot: [Double], context: TrainingContext
-        var rng: SeededRNG
-        var rows: [[Double]] = [], stored: [Int] = [], independent: [Int] = []
-        var lastRoutes: [[Int]?] = []
         // The stages trained in turn: the tasks, or one stage of all tasks mixed for a joint method (mtl).
         let stages = strategy.trainsJointly ? [Self.joint(tasks)] : tasks
+        var state: StreamState
         if let resume {
             precondition(resume.options == options, "resume: the options differ from the run's")
-            zeroShot = resume.zeroShot; rows = resume.rows; stored = resume.storedAfterTask
-            independent = resume.independentEquivalent; lastRoutes = resume.routes; rng = resume.rng
-            context = TrainingContext(model: model, options: options, tasks: stages, rng: resume.contextRNG, communicator: communicator)
+            state = StreamState(zeroShot: resume.zeroShot, rows: resume.rows, stored: resume.storedAfterTask,
+                                independent: resume.independentEquivalent, routes: resume.routes, rng: resume.rng,
+                                context: TrainingContext(model: model, options: options, tasks: stages,
+                                                         rng: resume.contextRNG, communicator: communicator))
             timings = resume.timings
         } else {
-            // The base model's zero-shot row, before any adapter exists.
-            model.network.detachAdapters()
-            let key = zeroShotCache.map { zeroShotKey(model: $0.modelIdentity) }
-            let cached = key.flatMap { zeroShotCache?.load($0) }.flatMap { $0.count == tasks.count ? $0 : nil }
-            let everyRankHit = !communicator.any(cached == nil)           // ranks must take the same branch
-            if everyRankHit, let cached {
-                zeroShot = cached
-            } else {
-                zeroShot = try tasks.enumerated().map { j, task in
-                    progress(.zeroShot(task: j, of: tasks.count))
-                    if stopRequested() { throw TrainingError.interrupted(completedTasks: 0) }
-                    return try evaluator.evaluate(task, index: j, strategy: nil) { _ in }.score
-                }
-                if let key, communicator.rank == 0 { zeroShotCache?.save(key, zeroShot) }
-            }
-            timings["zero_shot_seconds"] = seconds(clock.now - start)
-            rng = SeededRNG(seed: options.seed)
-            var adapterRNG = rng.fork()
-            strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
-            onAttached?(strategy)
-            context = TrainingContext(model: model, options: options, tasks: stages, rng: rng.fork(), communicator: communicator)
+            state = try start(stages: stages, evaluator: evaluator, progress: progress)
         }
-        for (t, task) in stages.enumerated() where t > (resume?.completedTask ?? -1) {
-            start = clock.now
-            strategy.beginTask(t, context: context)
-            let optimizer = AdamW(parameters: strategy.trainableParameters,
-                                  config: AdamWConfig(learningRate: options.learningRate, weightDecay: options.weightDecay))
-            var order = rng.fork()
-            let epochs = (0..<options.epochs).map { _ in context.batches(of: task, size: options.batchSize, rng: &order) }
-            let steps = epochs.reduce(0) { $0 + $1.count }
-            let schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
-                                                totalSteps: steps, decay: options.schedule)
-            progress(.taskStarted(task: t, of: stages.count, name: task.name, steps: steps))
-            var step = 0
-            for batch in epochs.joined() {
-                if stopRequested() { throw TrainingError.interrupted(completedTasks: t) }
-                let t0 = clock.now
-                onBatch?(t, step, batch)
-                optimizer.zeroGrad()
-                context.languageModelTerms = []
-                let loss = context.backpropagatingEachGroup { strategy.loss(batch, task: t, context: context) }
-                // Each rank's language-model share is already backpropagated (group by group). What is left is the
-                // strategy's own terms on the parameters (anchoring, orthogonality): rank 0 backpropagates them and
-                // the others do not, so they enter the summed gradient once; the others' objective is the value of
-                // their language-model share.
-                let objective = communicator.rank == 0 ? loss : Self.total(context.languageModelTerms ?? [])
-                context.languageModelTerms = nil
-                if objective.requiresGrad { objective.backward() }
-                var lossValue = loss.values[0]
-                if distributed {                                 // the batch's gradient (and loss) on every rank
-                    let w0 = clock.now
-                    communicator.barrier()                       // waiting for the slowest rank, timed apart
-                    let r0 = clock.now
-                    lossValue = Float(gradientReduction.allReduce(optimizer.parameters, scalars: [Double(objective.values[0])],
-                                                                  over: communicator)[0])
-                    waitSeconds += seconds(r0 - w0)
-                    allReduceSeconds += seconds(clock.now - r0)
-                }
-                clipGradientNorm(optimizer.parameters, maxNorm: options.maxGradNorm)   // the global norm
-                optimizer.update(learningRate: schedule.learningRate(at: step))
-                onStep?(t, step, lossValue)
-                step += 1
-                stepSeconds += seconds(clock.now - t0)
-                let tokens = batch.reduce(0) { $0 + $1.promptIds.count + $1.targetIds.count }
-                progress(.step(task: t, step: step, of: steps, loss: lossValue,
-                               tokensPerSecond: Double(tokens) / max(seconds(clock.now - t0), 1e-9)))
-            }
-            optimizer.zeroGrad()
-            strategy.endTask(t, context: context)
-            timings["train_task_\(t)_seconds"] = seconds(clock.now - start)
-            if distributed || timings["ranks"] != nil { timings["ranks"] = Double(communicator.size) }   // of the last task
-            if distributed {
-                try checkRanksAgree(after: t)
-                timings["step_seconds_rank0"] = (timings["step_seconds_rank0"] ?? 0) + stepSeconds
-                timings["gradient_allreduce_seconds_rank0"] = (timings["gradient_allreduce_seconds_rank0"] ?? 0) + allReduceSeconds
-                timings["wait_for_ranks_seconds_rank0"] = (timings["wait_for_ranks_seconds_rank0"] ?? 0) + waitSeconds
-                stepSeconds = 0; allReduceSeconds = 0; waitSeconds = 0
-            }
-
-            start = clock.now
-            var row: [Double] = []
-            lastRoutes = []
-            for (j, evalTask) in tasks.enumerated() {
-                if stopRequested() { throw TrainingError.interrupted(completedTasks: t) }
-                guard options.evaluatedTasks != .seen || j <= t + 1 else {   // unmeasured: no metric reads it
-                    row.append(.nan); lastRoutes.append(nil); continue
-                }
-                let result = try evaluator.evaluate(evalTask, index: j, strategy: strategy) { done in
-                    progress(.evaluating(afterTask: t, task: j, done: done, of: evalTask.test.count))
-                }
-                row.append(result.score)
-                lastRoutes.append(result.routes)
-            }
-            timings["evaluate_after_task_\(t)_seconds"] = seconds(clock.now - start)
-            rows.append(row)
-            stored.append(strategy.storedParameterCount)
-            if let eq = strategy.independentEquivalent(tasksSeen: strategy.trainsJointly ? tasks.count : t + 1) { independent.append(eq) }
-            progress(.taskFinished(task: t, scores: row))
+        for (t, stage) in stages.enumerated() where t > (resume?.completedTask ?? -1) {
+            try train(stage, t, of: stages.count, state: &state, progress: progress)
+            try evaluateEveryTask(after: t, state: &state, evaluator: evaluator, progress: progress)
             if let checkpoints, communicator.rank == 0 {
-                let point = ResumePoint(completedTask: t, zeroShot: zeroShot, rows: rows, storedAfterTask: stored,
-                                        independentEquivalent: independent, routes: lastRoutes, rng: rng,
-                                        contextRNG: context.rng, options: options, timings: timings)
-                try CheckpointWriter.write(strategy.checkpoint(), resume: point, to: checkpoints.appendingPathComponent("task-\(t)"))
+                let point = ResumePoint(completedTask: t, zeroShot: state.zeroShot, rows: state.rows,
+                                        storedAfterTask: state.stored, independentEquivalent: state.independent,
+                                        routes: state.routes, rng: state.rng, contextRNG: state.context.rng,
+                                        options: options, timings: timings)
+                try CheckpointWriter.write(strategy.checkpoint(), resume: point,
+                                           to: RunFolder.checkpoint(afterTask: t, in: checkpoints))
             }
         }
-        // Routing accuracy: share of test inputs whose top-1 expert is their own task's.
+        return try results(state)
+    }
+
+    /// Every rank stops at the same point.
+    private func stopRequested() -> Bool { communicator.any(shouldStop()) }
+
+    /// The base model's zero-shot row (before any adapter exists; from the cache when it holds it), then the
+    /// strategy's adapters attached.
+    private func start(stages: [PreparedTask], evaluator: Evaluator,
+                       progress: (TrainingProgress) -> Void) throws -> StreamState {
+        let clock = ContinuousClock(), start = clock.now
+        model.network.detachAdapters()
+        let key = zeroShotCache.map { zeroShotKey(model: $0.modelIdentity) }
+        let cached = key.flatMap { zeroShotCache?.load($0) }.flatMap { $0.count == tasks.count ? $0 : nil }
+        let everyRankHit = !communicator.any(cached == nil)           // ranks must take the same branch
+        let zeroShot: [Double]
+        if everyRankHit, let cached {
+            zeroShot = cached
+        } else {
+            zeroShot = try tasks.enumerated().map { j, task in
+                progress(.zeroShot(task: j, of: tasks.count))
+                if stopRequested() { throw TrainingError.interrupted(completedTasks: 0) }
+                return try evaluator.evaluate(task, index: j, strategy: nil) { _ in }.score
+            }
+            if let key, communicator.rank == 0 { zeroShotCache?.save(key, zeroShot) }
+        }
+        timings["zero_shot_seconds"] = seconds(clock.now - start)
+        var rng = SeededRNG(seed: options.seed)
+        var adapterRNG = rng.fork()
+        strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
+        onAttached?(strategy)
+        let context = TrainingContext(model: model, options: options, tasks: stages, rng: rng.fork(), communicator: communicator)
+        return StreamState(zeroShot: zeroShot, rng: rng, context: context)
+    }
+
+    /// Stage t: the strategy's beginTask, the epochs of optimiser steps, its endTask.
+    private func train(_ stage: PreparedTask, _ t: Int, of stageCount: Int, state: inout StreamState,
+                       progress: (TrainingProgress) -> Void) throws {
+        let clock = ContinuousClock(), start = clock.now, context = state.context
+        strategy.beginTask(t, context: context)
+        let optimizer = AdamW(parameters: strategy.trainableParameters,
+                              config: AdamWConfig(learningRate: options.learningRate, weightDecay: options.weightDecay))
+        var trainingStep = TrainingStep(strategy: strategy, context: context, optimizer: optimizer,
+                                        maxGradNorm: options.maxGradNorm, reduction: gradientReduction)
+        var order = state.rng.fork()
+        let epochs = (0..<options.epochs).map { _ in context.batches(of: stage, size: options.batchSize, rng: &order) }
+        let steps = epochs.reduce(0) { $0 + $1.count }
+        let schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
+                                            totalSteps: steps, decay: options.schedule)
+        progress(.taskStarted(task: t, of: stageCount, name: stage.name, steps: steps))
+        var stepSeconds = 0.0
+        for (step, batch) in epochs.joined().enumerated() {
+            if stopRequested() { throw TrainingError.interrupted(completedTasks: t) }
+            let t0 = clock.now
+            onBatch?(t, step, batch)
+            let loss = trainingStep(batch, task: t, learningRate: schedule.learningRate(at: step))
+            onStep?(t, step, loss)
+            stepSeconds += seconds(clock.now - t0)
+            let tokens = batch.reduce(0) { $0 + $1.promptIds.count + $1.targetIds.count }
+            progress(.step(task: t, step: step + 1, of: steps, loss: loss,
+                           tokensPerSecond: Double(tokens) / max(seconds(clock.now - t0), 1e-9)))
+        }
+        optimizer.zeroGrad()
+        strategy.endTask(t, context: context)
+        timings["train_task_\(t)_seconds"] = seconds(clock.now - start)
+        let distributed = communicator.size > 1
+        if distributed || timings["ranks"] != nil { timings["ranks"] = Double(communicator.size) }   // of the last task
+        if distributed {
+            try checkRanksAgree(after: t)
+            timings["step_seconds_rank0", default: 0] += stepSeconds
+            timings["gradient_allreduce_seconds_rank0", default: 0] += trainingStep.allReduceSeconds
+            timings["wait_for_ranks_seconds_rank0", default: 0] += trainingStep.waitSeconds
+        }
+    }
+
+    /// Row t of the accuracy matrix: every task scored after stage t (with `--eval-tasks seen`, the unmeasured
+    /// cells NaN), and the parameters stored.
+    private func evaluateEveryTask(after t: Int, state: inout StreamState, evaluator: Evaluator,
+                                   progress: (TrainingProgress) -> Void) throws {
+        let clock = ContinuousClock(), start = clock.now
+        var row: [Double] = []
+        state.routes = []
+        for (j, task) in tasks.enumerated() {
+            if stopRequested() { throw TrainingError.interrupted(completedTasks: t) }
+            guard options.evaluatedTasks != .seen || j <= t + 1 else {   // unmeasured: no metric reads it
+                row.append(.nan); state.routes.append(nil); continue
+            }
+            let result = try evaluator.evaluate(task, index: j, strategy: strategy) { done in
+                progress(.evaluating(afterTask: t, task: j, done: done, of: task.test.count))
+            }
+            row.append(result.score)
+            state.routes.append(result.routes)
+        }
+        timings["evaluate_after_task_\(t)_seconds"] = seconds(clock.now - start)
+        state.rows.append(row)
+        state.stored.append(strategy.storedParameterCount)
+        if let eq = strategy.independentEquivalent(tasksSeen: strategy.trainsJointly ? tasks.count : t + 1) {
+            state.independent.append(eq)
+        }
+        progress(.taskFinished(task: t, scores: row))
+    }
+
+    /// results.json: the matrix, the parameter growth, the routing accuracy (share of test inputs whose top-1 expert
+    /// is their own task's) and the configuration.
+    private func results(_ state: StreamState) throws -> RunResults {
         var routing: Double? = nil
-        if lastRoutes.allSatisfy({ $0 != nil }) {
-            let hits = lastRoutes.enumerated().reduce(0) { acc, item in acc + item.element!.filter { $0 == item.offset }.count }
-            let total = lastRoutes.reduce(0) { $0 + $1!.count }
+        if state.routes.allSatisfy({ $0 != nil }) {
+            let hits = state.routes.enumerated().reduce(0) { acc, item in acc + item.element!.filter { $0 == item.offset }.count }
+            let total = state.routes.reduce(0) { $0 + $1!.count }
             routing = 100 * Double(hits) / Double(max(total, 1))
         }
-        let matrix = try AccuracyMatrix(rows: rows, zeroShot: zeroShot)
+        let matrix = try AccuracyMatrix(rows: state.rows, zeroShot: state.zeroShot)
         var config = strategy.configuration
         config["training"] = try JSONValue(encoding: options)
         if let weights = model.network.weightPrecision.recorded { config["weights"] = .string(weights) }
-        let params = independent.count == stored.count
-            ? try ParameterGrowth(storedAfterTask: stored, independentEquivalent: independent) : nil
-        return RunResults(method: strategy.name, model: modelName, seed: options.seed, benchmark: benchmark, tasks: names,
-                          accuracy: matrix, params: params, routingAccuracy: routing,
+        let params = state.independent.count == state.stored.count
+            ? try ParameterGrowth(storedAfterTask: state.stored, independentEquivalent: state.independent) : nil
+        return RunResults(method: strategy.name, model: modelName, seed: options.seed, benchmark: benchmark,
+                          tasks: tasks.map(\.name), accuracy: matrix, params: params, routingAccuracy: routing,
                           sharedUtilisation: strategy.sharedUtilisation, config: config)
-    }
-
-    /// A sum of loss terms (a zero constant for none).
-    static func total(_ terms: [Tensor]) -> Tensor {
-        terms.dropFirst().reduce(terms.first ?? Tensor(zeros: [1])) { add($0, $1) }
     }
 
     /// Every rank must hold the same adapters after a task: their checkpoint tensors, hashed, are compared.
