@@ -8,7 +8,7 @@ SETA_CACHE   ?= $(HOME)/.cache/seta
 export SETA_CACHE
 RELEASE_BIN  := .build/release
 
-.PHONY: run test deps model model-for-tests build microbench bench-cl bench-long bench-superni clean
+.PHONY: run test test-quick deps model model-for-tests build microbench bench-cl bench-long bench-superni clean
 
 ## Main job on the embedded default (SmolLM2-135M-Instruct): SETA vs SeqLoRA on the built-in 4-task stream.
 run: deps build model
@@ -18,6 +18,12 @@ run: deps build model
 ## missing install step). Ends with the list of skipped tests and why (scripts/run-tests.sh).
 test: deps model-for-tests
 	SWIFT=$(SWIFT) bash scripts/run-tests.sh
+
+## The inner loop (~20 s after a build): every suite but the `seta` executable's (Tests/SetaCLITests) and the
+## fuzz walks, tagged .executable and .slow. (Toolchains whose `swift test` filters by tag: --skip tag:executable.)
+test-quick:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip SetaCLITests --skip Fuzz
 
 ## System packages: OpenBLAS through pkg-config, python3 + pip for the model download.
 deps:

@@ -70,15 +70,26 @@ let package = Package(
         // report of runs (table formats, SVG plots).
         .target(name: "SetaMetrics"),
         // Adapters and experts: LoRA, SETA's expert pools (shared sub-blocks, unique experts), the gate.
-        .target(name: "SetaExperts", dependencies: ["SetaModels"], swiftSettings: kernelFlags),
-        // Continual strategies (one file per method) and the trainer that runs a task stream.
-        .target(name: "SetaContinual", dependencies: ["SetaExperts", "SetaData", "SetaMetrics", "SetaDistributed"], swiftSettings: kernelFlags),
+        .target(name: "SetaExperts", dependencies: ["SetaModels", "SetaTensor"], swiftSettings: kernelFlags),
+        // Continual methods, in rooms: Strategies/ (the protocol and one file per method), Methods/ (the registry),
+        // Options/ (declared option groups), Training/ (trainer, one training step, evaluation, checkpoints, run
+        // folders, resume), Inspection/ (`seta inspect`), Export/ (PEFT adapters, the peer replay export).
+        .target(
+            name: "SetaContinual",
+            dependencies: ["SetaExperts", "SetaModels", "SetaTensor", "SetaData", "SetaMetrics", "SetaDistributed"],
+            swiftSettings: kernelFlags
+        ),
         .executableTarget(
             name: "SetaCLI",
             dependencies: [
                 "SetaContinual",
+                "SetaData",
                 "SetaDistributed",
+                "SetaExperts",
+                "SetaMetrics",
                 "SetaModels",
+                "SetaTensor",
+                "SetaTokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -86,7 +97,7 @@ let package = Package(
         // Micro-benchmarks of the core (GEMM, fused attention) and of the default model's forward — an executable, never a test.
         .executableTarget(
             name: "SetaMicrobench",
-            dependencies: ["SetaModels", "SetaDistributed"],
+            dependencies: ["SetaModels", "SetaTensor", "SetaDistributed"],
             swiftSettings: kernelFlags
         ),
         // Seeded input mutations for the parser fuzz suites (the *FuzzTests files); test support, not a product.
@@ -101,14 +112,27 @@ let package = Package(
         ),
         .testTarget(name: "SetaDataTests", dependencies: ["SetaData", "SetaFuzzing", "SetaTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SetaMetricsTests", dependencies: ["SetaMetrics"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SetaContinualTests", dependencies: ["SetaContinual", "SetaFuzzing", "SetaTestSupport"]),
-        // SETA's own arithmetic (gate, probe, Ω, anchoring, Fisher, split rule) against independent computations.
-        .testTarget(name: "SETAMathTests", dependencies: ["SetaContinual"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SetaExpertsTests", dependencies: ["SetaExperts", "SetaModels", "SetaFuzzing", "SetaTestSupport"]),
+        .testTarget(name: "SetaDistributedTests", dependencies: ["SetaDistributed", "SetaTensor"]),
         .testTarget(
-            name: "SetaModelsTests",
-            dependencies: ["SetaModels", "SetaContinual", "SetaFuzzing", "SetaTestSupport"],
+            name: "SetaContinualTests",
+            dependencies: ["SetaContinual", "SetaData", "SetaExperts", "SetaMetrics", "SetaModels", "SetaTensor",
+                           "SetaFuzzing", "SetaTestSupport"]
+        ),
+        // SETA's own arithmetic (gate, probe, Ω, anchoring, Fisher, split rule) against independent computations.
+        .testTarget(
+            name: "SETAMathTests",
+            dependencies: ["SetaContinual", "SetaData", "SetaDistributed", "SetaExperts", "SetaModels", "SetaTensor"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "SetaModelsTests",
+            dependencies: ["SetaModels", "SetaTensor", "SetaTokenizers", "SetaFuzzing", "SetaTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        // The `seta` executable end to end (train, config files, options, resume after a kill, export, inspect,
+        // MPI, other CPUs under qemu): runs .build/debug/seta on the tiny fixture model.
+        .testTarget(name: "SetaCLITests", dependencies: ["SetaContinual", "SetaModels", "SetaTensor", "SetaTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

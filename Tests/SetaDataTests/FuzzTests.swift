@@ -14,9 +14,10 @@
 import Foundation
 import SetaFuzzing
 import Testing
+import SetaTestSupport
 @testable import SetaData
 
-@Suite struct FuzzTaskFileTests {
+@Suite(.tags(.slow)) struct FuzzTaskFileTests {
     static let seed: UInt64 = 0xDA7A
     static let iterations = 600
     static let tasks = ["tiny_copa", "tiny_topic", "tiny_superni", "tiny_jsonl_cls", "tiny_jsonl_gen", "tiny_jsonl_declared"]

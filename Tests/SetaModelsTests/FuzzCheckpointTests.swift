@@ -20,6 +20,7 @@ import SetaFuzzing
 import SetaTensor
 import SetaTokenizers
 import Testing
+import SetaTestSupport
 @testable import SetaModels
 
 /// The errors a loader may throw for a bad model file.
@@ -116,7 +117,7 @@ enum TinyLlamaGGUF {
     }
 }
 
-@Suite struct FuzzGGUFTests {
+@Suite(.tags(.slow)) struct FuzzGGUFTests {
     static let seed: UInt64 = 0x6767_7566
     static let iterations = 400
 
@@ -289,7 +290,7 @@ enum TinyLlamaGGUF {
     }
 }
 
-@Suite struct FuzzSafetensorsTests {
+@Suite(.tags(.slow)) struct FuzzSafetensorsTests {
     static let seed: UInt64 = 0x5AFE
     static let iterations = 300
 

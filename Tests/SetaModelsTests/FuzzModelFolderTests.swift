@@ -11,9 +11,10 @@
 import Foundation
 import SetaFuzzing
 import Testing
+import SetaTestSupport
 @testable import SetaModels
 
-@Suite struct FuzzModelFolderTests {
+@Suite(.tags(.slow)) struct FuzzModelFolderTests {
     static let seed: UInt64 = 0xF01D
     static let iterations = 400
     static let files = ["config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"]

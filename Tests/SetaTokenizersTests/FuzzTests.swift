@@ -15,8 +15,9 @@ import Foundation
 import SetaFuzzing
 import SetaTokenizers
 import Testing
+import SetaTestSupport
 
-@Suite struct FuzzTokenizerJSONTests {
+@Suite(.tags(.slow)) struct FuzzTokenizerJSONTests {
     static let seed: UInt64 = 0x70C3
     static let iterations = 500
     static let sample = "Hello world, hello <|end|> 1234 naïve\n<|im_start|>user"

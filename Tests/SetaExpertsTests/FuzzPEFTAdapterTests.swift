@@ -8,8 +8,9 @@ import SetaExperts
 import SetaFuzzing
 import SetaModels
 import Testing
+import SetaTestSupport
 
-@Suite struct FuzzPEFTAdapterTests {
+@Suite(.tags(.slow)) struct FuzzPEFTAdapterTests {
     static let seed: UInt64 = 0xADA9
     static let iterations = 300
     static let files = [PEFTAdapter.configFile, PEFTAdapter.weightsFile]
