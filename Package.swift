@@ -3,9 +3,9 @@
 //
 // Targets, bottom to top (arrows point down):
 //   seta (CLI) ─► SetaContinual ─► SetaExperts ─► SetaModels ─► SetaTensor ─► CBLAS (OpenBLAS), CBF16
-//                      │                              └───────► SetaTokenizers
-//                      ├──────► SetaData
-//                      ├──────► SetaMetrics
+//        │             │                              └───────► SetaTokenizers
+//        │             ├──────► SetaData
+//        └► SetaReports ┴─────► SetaMetrics
 //                      └──────► SetaDistributed ─► SetaTensor, CMPIShim (Open MPI, dlopened under mpirun only)
 import PackageDescription
 
@@ -66,9 +66,10 @@ let package = Package(
         ),
         // Task streams: the data formats (O-LoRA CL_Benchmark, SuperNI, JSONL), prompts, named benchmarks, scoring.
         .target(name: "SetaData", swiftSettings: kernelFlags),
-        // Continual-learning metrics, all derived from the accuracy matrix; the results.json record; the comparison
-        // report of runs (table formats, SVG plots).
+        // Continual-learning metrics, all derived from the accuracy matrix; the results.json record; JSONValue.
         .target(name: "SetaMetrics"),
+        // What people look at: the comparison report of runs (text, Markdown, CSV, JSON), matrix tables, SVG plots.
+        .target(name: "SetaReports", dependencies: ["SetaMetrics"]),
         // Adapters and experts: LoRA, SETA's expert pools (shared sub-blocks, unique experts), the gate.
         .target(name: "SetaExperts", dependencies: ["SetaModels", "SetaTensor"], swiftSettings: kernelFlags),
         // Continual methods, in rooms: Strategies/ (the protocol and one file per method), Methods/ (the registry),
@@ -88,6 +89,7 @@ let package = Package(
                 "SetaExperts",
                 "SetaMetrics",
                 "SetaModels",
+                "SetaReports",
                 "SetaTensor",
                 "SetaTokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -111,7 +113,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SetaDataTests", dependencies: ["SetaData", "SetaFuzzing", "SetaTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SetaMetricsTests", dependencies: ["SetaMetrics"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SetaMetricsTests", dependencies: ["SetaMetrics"]),
+        .testTarget(name: "SetaReportsTests", dependencies: ["SetaReports", "SetaMetrics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SetaExpertsTests", dependencies: ["SetaExperts", "SetaModels", "SetaFuzzing", "SetaTestSupport"]),
         .testTarget(name: "SetaDistributedTests", dependencies: ["SetaDistributed", "SetaTensor"]),
         .testTarget(

@@ -4,6 +4,7 @@ import Foundation
 import SetaContinual
 import SetaData
 import SetaMetrics
+import SetaReports
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(

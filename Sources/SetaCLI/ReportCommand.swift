@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import SetaMetrics
+import SetaReports
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,6 +7,7 @@ import SetaDistributed
 import SetaExperts
 import SetaMetrics
 import SetaModels
+import SetaReports
 import SetaTensor
 
 /// Training hyper-parameters shared by `train` and `demo`.

@@ -39,7 +39,7 @@ public struct Metrics: Codable, Equatable, Sendable {
 
 extension KeyedEncodingContainer {
     /// Writes the value, or JSON `null` when it is nil (`encodeIfPresent` would drop the key).
-    mutating func encodeOrNull<T: Encodable>(_ value: T?, forKey key: Key) throws {
+    public mutating func encodeOrNull<T: Encodable>(_ value: T?, forKey key: Key) throws {
         if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
     }
 }

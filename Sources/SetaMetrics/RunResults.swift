@@ -180,7 +180,7 @@ public struct RunResults: Codable, Equatable, Sendable {
 }
 
 /// A one-line account of a decoding failure: where (the key path) and what.
-func describe(_ error: DecodingError) -> String {
+public func describe(_ error: DecodingError) -> String {
     func path(_ keys: [any CodingKey]) -> String {
         keys.isEmpty ? "top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }

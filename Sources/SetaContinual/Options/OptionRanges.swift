@@ -2,7 +2,7 @@
 // loads: `seta train --batch-size 0` or `--lr nan` is a one-line error naming the option, the value and what is
 // allowed — never a crash, and never a whole stream trained into a run that cannot be written. Names are the
 // long option names, as on the command line and in YAML (`train-per-task`). The property test over the options
-// walks these lists (Tests/SetaModelsTests/OptionValidationTests.swift).
+// walks these lists (Tests/SetaCLITests/OptionValidationTests.swift).
 //
 // The bounds are what the code can run, not what is wise: an upper bound only where a larger value would exhaust
 // memory or never finish (ranks, batch sizes, epochs), none where the value only selects (examples per task).

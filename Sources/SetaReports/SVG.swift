@@ -1,6 +1,7 @@
 // A few SVG primitives for the report's plots: pure string building, no dependencies. Every document is
 // standalone (xmlns, width, height, viewBox) and renders the same in any browser.
 import Foundation
+import SetaMetrics
 
 /// An SVG document under construction: elements are appended in drawing order (later ones on top).
 struct SVGCanvas {

@@ -2,6 +2,7 @@
 // group as mean ± sample sd over its runs (seeds). Renderers (ReportRender.swift) and plots (Plots.swift) read
 // this; nothing here prints.
 import Foundation
+import SetaMetrics
 
 /// Bad input to a report; every message names the path or file.
 public enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {

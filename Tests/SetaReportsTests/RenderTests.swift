@@ -1,6 +1,7 @@
 // The text tables hold the numbers, the labels and the metric line, and sit side by side.
+import SetaMetrics
 import Testing
-@testable import SetaMetrics
+@testable import SetaReports
 
 @Suite struct RenderTests {
     private let matrix = try! AccuracyMatrix(rows: [[80, 10, 20], [60, 90, 30], [50, 70, 95.25]], zeroShot: [5, 15, 25])

@@ -5,7 +5,8 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-@testable import SetaMetrics
+import SetaMetrics
+@testable import SetaReports
 
 /// Every element of an XML document: its name, attributes and direct text.
 final class ElementCollector: NSObject, XMLParserDelegate {

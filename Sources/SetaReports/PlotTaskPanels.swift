@@ -2,6 +2,7 @@
 // panel per method holding 15 lines is unreadable; here each panel holds as many lines as there are methods, and
 // methods compare task by task. Short streams keep the per-method panels of PlotCharts.swift.
 import Foundation
+import SetaMetrics
 
 /// Streams longer than this get one panel per task.
 let taskPanelThreshold = 6

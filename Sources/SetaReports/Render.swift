@@ -1,5 +1,6 @@
 // Fixed-width text tables of an accuracy matrix, for logs and for a demo comparing two methods side by side.
 import Foundation
+import SetaMetrics
 
 /// A score with one decimal ("n/a" for nil; never "-0.0").
 func formatScore(_ x: Double?) -> String {

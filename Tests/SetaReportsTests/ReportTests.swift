@@ -1,8 +1,9 @@
 // The comparison report: finding runs, grouping by benchmark + method with mean ± sample sd (hand-computed),
 // the text / Markdown / CSV / JSON renderings, and bad input as typed errors naming the file.
 import Foundation
+import SetaMetrics
 import Testing
-@testable import SetaMetrics
+@testable import SetaReports
 
 /// A temporary folder of run folders, each with results.json and, when given, timings.json.
 struct RunTree {

@@ -1,5 +1,6 @@
 // The comparison table as text (aligned, for a terminal), Markdown (BENCHMARKS.md), CSV and JSON.
 import Foundation
+import SetaMetrics
 
 /// A cell: the mean, " ± sd" when there are several runs, "n/a" when no run has the value.
 func formatStatistic(_ s: Statistic?, _ format: (Double) -> String) -> String {

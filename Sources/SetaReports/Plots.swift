@@ -1,6 +1,7 @@
 // The report's SVG plots: per group the accuracy matrix as a heatmap; per benchmark each task's accuracy across
 // the stream (PlotCharts.swift) and stored parameters against independent experts. Pure string building.
 import Foundation
+import SetaMetrics
 
 /// One plot: a file name (no folder) and the SVG text.
 public struct PlotFile: Equatable, Sendable {

@@ -1,6 +1,7 @@
 // Line charts of the report: each task's accuracy across the stream (one panel per method) and stored parameters
 // after each task against independent experts. Legends sit to the right of the plot areas, never over data.
 import Foundation
+import SetaMetrics
 
 /// A plot area: data coordinates mapped onto a rectangle of the canvas.
 struct PlotArea {
