@@ -22,7 +22,7 @@ struct Seta: ParsableCommand {
         Environment: SETA_THREADS=N uses N cores (default: all), e.g. 1 to run two jobs side by side on 2 cores;
         SETA_DATA is the benchmark data root; SETA_CACHE the model cache.
         """,
-        subcommands: [Demo.self, Train.self, Predict.self, Bench.self, Inspect.self, Export.self, Report.self, ModelCommand.self, Tokenize.self, Logits.self, Generate.self])
+        subcommands: [Demo.self, Train.self, MethodsCommand.self, Predict.self, Bench.self, Inspect.self, Export.self, Report.self, ModelCommand.self, Tokenize.self, Logits.self, Generate.self])
 }
 
 /// `--model`, shared by every command that runs a model.

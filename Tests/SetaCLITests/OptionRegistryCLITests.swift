@@ -1,6 +1,7 @@
 // The CLI matches the method registry (SetaContinual/Methods): every option of every method has its flag in
 // `seta train --help` with the registry's help line, a YAML key `--config` accepts, and a line in RUN/config.yaml
-// saying where its value came from; and `train` has no flag that is neither its own nor the registry's.
+// saying where its value came from; `train` has no flag that is neither its own nor the registry's; and the
+// README's tables of methods and options are `seta methods --markdown`.
 import Foundation
 import SetaContinual
 import SetaTestSupport
@@ -70,5 +71,18 @@ struct OptionRegistryCLITests {
             // Unused options say so.
             #expect(line?.contains("unused by seta") == !Methods.named("seta")!.reads(option.name), "\(line ?? "")")
         }
+    }
+
+    /// The README's tables of methods and options are `seta methods --markdown`, character for character.
+    @Test func theREADMEsMethodTablesAreTheRegistrys() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let start = "<!-- seta methods --markdown -->\n", end = "<!-- end of seta methods --markdown -->"
+        let from = try #require(text.range(of: start)), to = try #require(text.range(of: end))
+        let copy = String(text[from.upperBound..<to.lowerBound])
+        let r = try runSeta(["methods", "--markdown"])
+        #expect(r.status == 0)
+        #expect(copy == r.stdout, "README.md's tables differ from `seta methods --markdown`: paste its output between the markers")
+        for method in Methods.all { #expect(r.stdout.contains("| `\(method.name)` |")) }
     }
 }

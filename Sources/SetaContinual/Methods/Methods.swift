@@ -38,21 +38,25 @@ public enum Methods {
         all.compactMap { m in m.options.first { $0.name == name }.map { (m.name, $0.defaultValue) } }
     }
 
+    /// The default of option `name`: "8", or per method where they differ, "8 (seq-lora, ewc); 16 (independent)"
+    /// (among `methods` only, when given).
+    public static func shownDefault(of name: String, among methods: [String]? = nil) -> String {
+        var groups: [(value: String, methods: [String])] = []
+        for (method, value) in defaults(of: name) where methods?.contains(method) ?? true {
+            let shown = value?.description ?? "none"
+            if let i = groups.firstIndex(where: { $0.value == shown }) { groups[i].methods.append(method) }
+            else { groups.append((shown, [method])) }
+        }
+        if groups.count == 1 { return groups[0].value }
+        return groups.map { "\($0.value) (\($0.methods.joined(separator: ", ")))" }.joined(separator: "; ")
+    }
+
     /// `--help` for option `name`: its help line, its default (per method where they differ) and what it allows.
     public static func help(_ name: String) -> String {
         guard let option = options.first(where: { $0.name == name }) else {
             preconditionFailure("no method declares the option \(name)")
         }
-        var groups: [(value: String, methods: [String])] = []
-        for (method, value) in defaults(of: name) {
-            let shown = value?.description ?? "none"
-            if let i = groups.firstIndex(where: { $0.value == shown }) { groups[i].methods.append(method) }
-            else { groups.append((shown, [method])) }
-        }
-        let defaults = groups.count == 1
-            ? "Default \(groups[0].value)"
-            : "Default " + groups.map { "\($0.value) (\($0.methods.joined(separator: ", ")))" }.joined(separator: "; ")
-        return "\(option.help) \(defaults); allowed: \(option.allowed)."
+        return "\(option.help) Default \(shownDefault(of: name)); allowed: \(option.allowed)."
     }
 
     /// Checks every given value against each method that reads it (not only the method chosen), so a value no
