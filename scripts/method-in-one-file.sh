@@ -25,7 +25,7 @@ echo "removed: ${file#"$repo"/} ($type) and its registry line:"
 git diff --cached --stat; git diff --stat
 echo "lines changed outside the method's file: $(git diff --numstat | awk '{s += $1 + $2} END {print s + 0}')"
 swift build --product seta >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; echo "error: the build failed without $method" >&2; exit 1; }
-echo "seta builds without $method; seta methods lists: $(.build/debug/seta methods --markdown | grep -oE '^\| `[a-z-]+`' | tr -d '|` ' | paste -sd ' ')"
+echo "seta builds without $method; seta methods lists: $(.build/debug/seta methods --markdown | grep -oE '^\| `[a-z][a-z0-9-]*` ' | tr -d '|` ' | paste -sd ' ')"
 if .build/debug/seta train --method "$method" --out "$work/run" --data x --tasks y >/dev/null 2>"$work/err"; then
     echo "error: train still accepts --method $method" >&2; exit 1
 fi

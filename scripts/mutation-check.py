@@ -12,7 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 MUTATIONS = [
     ('omega-split-not-decayed', 'omegaDecays', [('Sources/SetaContinual/Strategies/SETA.swift', 'o.data[i] = options.gamma * o.data[i] + (splitByTask ? 0 : f.data[i])', 'o.data[i] = splitByTask ? o.data[i] : options.gamma * o.data[i] + f.data[i]')]),
     ('omega-gamma-ignored', 'omegaDecays', [('Sources/SetaContinual/Strategies/SETA.swift', 'o.data[i] = options.gamma * o.data[i] + (splitByTask ? 0 : f.data[i])', 'o.data[i] = o.data[i] + (splitByTask ? 0 : f.data[i])')]),
-    ('omega-hat-global-mean', 'omegaNormalised', [('Sources/SetaContinual/Strategies/SETA.swift', 'let total = omega[p].reduce(0.0) { $0 + sum($1.a.values) + sum($1.b.values) }', 'let total = omega.joined().reduce(0.0) { $0 + sum($1.a.values) + sum($1.b.values) } / Double(omega.count)')]),
+    ('omega-hat-global-mean', 'omegaNormalised', [('Sources/SetaContinual/Strategies/SETA.swift', 'let total = blocks[p].reduce(0.0) { $0 + sum($1.omega.a.values) + sum($1.omega.b.values) }', 'let total = blocks.joined().reduce(0.0) { $0 + sum($1.omega.a.values) + sum($1.omega.b.values) } / Double(blocks.count)')]),
     ('probe-always-weighted', 'probeScoresTrained', [('Sources/SetaContinual/Strategies/SETA.swift', 'let untrained = bb.values.allSatisfy { $0 == 0 }', 'let untrained = false')]),
     ('probe-always-plain', 'probeScoresTrained', [('Sources/SetaContinual/Strategies/SETA.swift', 'let untrained = bb.values.allSatisfy { $0 == 0 }', 'let untrained = true')]),
     ('probe-ema-swapped', 'probeScoresTrained', [('Sources/SetaContinual/Strategies/SETA.swift', 'options.probeDecay * scores[p][b] + (1 - options.probeDecay) * score', '(1 - options.probeDecay) * scores[p][b] + options.probeDecay * score')]),

@@ -12,7 +12,8 @@ struct Bench: ParsableCommand {
         abstract: "Measure training, prompt-processing and generation speed on a model (tokens/s, GFLOPS, peak RSS).",
         discussion: """
         Workloads (seeded random token ids): a LoRA r=8 step on q,v at batch 4×128 with loss on every position (a \
-        language-model step) and at 1×512; the same 4×128 step with loss on the last 8 tokens only (a continual-learning \
+        language-model step) and at 1×512; the same 4×128 step with loss on the last 8 tokens only \
+        (a continual-learning \
         step: answers carry the loss); a SETA step with the expert state of 4 learned tasks; prefill at \
         1×128 and 8×128 (LM head on the last position); greedy generation of 64 tokens after a 16-token prompt.
 
@@ -24,10 +25,12 @@ struct Bench: ParsableCommand {
         """)
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Timed repetitions per workload (median reported).") var steps: Int = 5
-    @Flag(help: "Print one JSON object: train_tokens_per_s, prefill_tokens_per_s, generate_tokens_per_s, peak_rss_mb, and the rest.")
+    @Flag(help: ArgumentHelp("Print one JSON object: train_tokens_per_s, prefill_tokens_per_s, generate_tokens_per_s, "
+                             + "peak_rss_mb, and the rest."))
     var json = false
     @Flag(help: "Only the training workloads.") var trainOnly = false
-    @Flag(help: "Cost growth instead: SETA and independent-expert training steps (4×128, loss on 8 answer tokens) and adapter memory after --growth-tasks tasks learned.")
+    @Flag(help: ArgumentHelp("Cost growth instead: SETA and independent-expert training steps (4×128, loss on 8 "
+                             + "answer tokens) and adapter memory after --growth-tasks tasks learned."))
     var growth = false
     @Option(help: "Task counts for --growth, comma-separated.") var growthTasks: String = "1,4,15"
 
@@ -48,16 +51,24 @@ struct Bench: ParsableCommand {
             var setaState: TrainingStepWorkload?
             func show(_ name: String, tokensPerSecond: Double, flopsPerSecond: Double?) {
                 guard !json else { return }
-                var text = name.padding(toLength: 52, withPad: " ", startingAt: 0) + String(format: " %9.1f tokens/s", tokensPerSecond)
-                if let f = flopsPerSecond { text += String(format: "   %6.1f GFLOPS  %5.1f%% of peak", f / 1e9, 100 * f / 1e9 / peak) }
+                var text = name.padding(toLength: 52, withPad: " ", startingAt: 0)
+                    + String(format: " %9.1f tokens/s", tokensPerSecond)
+                if let f = flopsPerSecond {
+                    text += String(format: "   %6.1f GFLOPS  %5.1f%% of peak", f / 1e9, 100 * f / 1e9 / peak)
+                }
                 print(text)
             }
             let training: [(key: String, label: String, make: () -> TrainingStepWorkload, length: Int)] = [
-                ("train_tokens_per_s", "train LoRA r8 q,v 4×128 (LM step)", { StepWorkloads.lora(model: lm, batch: 4, length: 128, lossTokens: 128) }, 128),
-                ("train_1x512_tokens_per_s", "train LoRA r8 q,v 1×512 (LM step)", { StepWorkloads.lora(model: lm, batch: 1, length: 512, lossTokens: 512) }, 512),
-                ("train_completion_tokens_per_s", "train LoRA r8 q,v 4×128 (loss on 8 answer tokens)", { StepWorkloads.lora(model: lm, batch: 4, length: 128, lossTokens: 8) }, 128),
-                ("train_seta_4_tasks_tokens_per_s", "train SETA, 4 tasks learned, 4×128 (LM step)", { StepWorkloads.seta(model: lm, tasksLearned: 4, batch: 4, length: 128, lossTokens: 128) }, 128),
-                ("train_seta_completion_tokens_per_s", "train SETA, 4 tasks learned, 4×128 (8 answer tokens)", { StepWorkloads.seta(model: lm, tasksLearned: 4, batch: 4, length: 128, lossTokens: 8) }, 128),
+                ("train_tokens_per_s", "train LoRA r8 q,v 4×128 (LM step)",
+                 { StepWorkloads.lora(model: lm, batch: 4, length: 128, lossTokens: 128) }, 128),
+                ("train_1x512_tokens_per_s", "train LoRA r8 q,v 1×512 (LM step)",
+                 { StepWorkloads.lora(model: lm, batch: 1, length: 512, lossTokens: 512) }, 512),
+                ("train_completion_tokens_per_s", "train LoRA r8 q,v 4×128 (loss on 8 answer tokens)",
+                 { StepWorkloads.lora(model: lm, batch: 4, length: 128, lossTokens: 8) }, 128),
+                ("train_seta_4_tasks_tokens_per_s", "train SETA, 4 tasks learned, 4×128 (LM step)",
+                 { StepWorkloads.seta(model: lm, tasksLearned: 4, batch: 4, length: 128, lossTokens: 128) }, 128),
+                ("train_seta_completion_tokens_per_s", "train SETA, 4 tasks learned, 4×128 (8 answer tokens)",
+                 { StepWorkloads.seta(model: lm, tasksLearned: 4, batch: 4, length: 128, lossTokens: 8) }, 128),
             ]
             for w in training {
                 let workload = w.make()
@@ -93,7 +104,11 @@ struct Bench: ParsableCommand {
                 show("generate 16 + 64 tokens (greedy, decode rate)", tokensPerSecond: rate, flopsPerSecond: nil)
             }
             results["peak_rss_mb"] = peakResidentMegabytes()
-            if json { try printJSON(results) } else { print(String(format: "peak RSS %.0f MB", peakResidentMegabytes())) }
+            if json {
+                try printJSON(results)
+            } else {
+                print(String(format: "peak RSS %.0f MB", peakResidentMegabytes()))
+            }
         }
     }
 }
@@ -114,7 +129,8 @@ extension Bench {
         results["seta_prefill_tokens_per_s"] = 128 / routed
         results["gate_share_of_prefill"] = gate / routed
         guard !json else { return }
-        print(String(format: "SETA inference, 4 tasks: gate %.2f ms per 128-token prompt = %.2f%% of its prefill (%.1f tokens/s with the routed experts)",
+        print(String(format: "SETA inference, 4 tasks: gate %.2f ms per 128-token prompt = %.2f%% of its prefill "
+                         + "(%.1f tokens/s with the routed experts)",
                      gate * 1e3, 100 * gate / routed, 128 / routed))
     }
 
@@ -139,9 +155,10 @@ extension Bench {
                                           "rss_mb": currentResidentMegabytes()]
                 rows.append(row)
                 if !json {
-                    print(method.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %6d  %7.1f  %8.1f  %13d  %10.2f  %6.0f", k, seconds * 1e3,
-                                 Double(workload.tokens) / seconds, workload.storedParameters,
-                                 Double(workload.storedParameters) * 4 / 1e6, currentResidentMegabytes()))
+                    print(method.padding(toLength: 12, withPad: " ", startingAt: 0)
+                          + String(format: " %6d  %7.1f  %8.1f  %13d  %10.2f  %6.0f", k, seconds * 1e3,
+                                   Double(workload.tokens) / seconds, workload.storedParameters,
+                                   Double(workload.storedParameters) * 4 / 1e6, currentResidentMegabytes()))
                 }
                 lm.network.detachAdapters()
             }
@@ -168,14 +185,16 @@ struct ModelFLOPs {
     /// the keys on average, and the LM head on `lmHeadRows` rows.
     func forward(tokens: Int, length: Int, lmHeadRows: Int) -> Double {
         let attention = Double(config.layerCount) * 4 * attentionWidth * Double(length) / 2
-        return Double(tokens) * (2 * bodyParameters + attention) + 2 * Double(lmHeadRows * config.vocabSize * config.hiddenSize)
+        return Double(tokens) * (2 * bodyParameters + attention)
+            + 2 * Double(lmHeadRows * config.vocabSize * config.hiddenSize)
     }
 
     /// A step with frozen base weights: the forward, and in backward the gradient of every activation (the same
     /// matmuls again, attention twice) but no weight gradient of the base; adapters' FLOPs are not counted.
     func trainingStep(tokens: Int, length: Int, lossTokens: Int) -> Double {
         let attention = Double(config.layerCount) * 4 * attentionWidth * Double(length) / 2
-        return Double(tokens) * (4 * bodyParameters + 3 * attention) + 4 * Double(lossTokens * config.vocabSize * config.hiddenSize)
+        return Double(tokens) * (4 * bodyParameters + 3 * attention)
+            + 4 * Double(lossTokens * config.vocabSize * config.hiddenSize)
     }
 }
 

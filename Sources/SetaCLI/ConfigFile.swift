@@ -87,7 +87,8 @@ struct ConfigFile {
                 continue
             }
             if let first = seen[key] {
-                throw ConfigFileError("\(path): key `\(spelling)` (line \(line)) repeats `\(first.spelling)` (line \(first.line)); give it once")
+                throw ConfigFileError("\(path): key `\(spelling)` (line \(line)) repeats `\(first.spelling)` "
+                                      + "(line \(first.line)); give it once")
             }
             seen[key] = (spelling, line)
             if let value = try convert(valueNode, to: type, key: spelling, path: path) { file.values[key] = value }
@@ -106,7 +107,8 @@ struct ConfigFile {
             guard isInt, let v = node.int else { throw wrong }
             return .int(v)
         case let (.seed, .scalar(s)):
-            guard isInt, let v = UInt64(s.string.replacingOccurrences(of: "_", with: "")) ?? node.int.flatMap({ UInt64(exactly: $0) })
+            guard isInt, let v = UInt64(s.string.replacingOccurrences(of: "_", with: ""))
+                    ?? node.int.flatMap({ UInt64(exactly: $0) })
             else { throw wrong }
             return .seed(v)
         case (.float, _):
@@ -121,11 +123,13 @@ struct ConfigFile {
             guard values.contains(s.string) else { throw wrong }
             return .string(s.string)
         case let (.list, .scalar(s)):
-            return .string(s.string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ","))
+            return .string(s.string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: ","))
         case let (.list, .sequence(items)):
             var names: [String] = []
             for item in items {
-                guard case let .scalar(s) = item, item.tag.description != Tag.Name.null.rawValue, !s.string.contains(",") else { throw wrong }
+                guard case let .scalar(s) = item, item.tag.description != Tag.Name.null.rawValue,
+                      !s.string.contains(",") else { throw wrong }
                 names.append(s.string)
             }
             return .string(names.joined(separator: ","))
@@ -157,7 +161,8 @@ struct ConfigFile {
         switch node {
         case let .scalar(s): return s.string
         case let .sequence(items): return "[" + items.map(render).joined(separator: ", ") + "]"
-        case let .mapping(pairs): return "{" + pairs.map { render($0.key) + ": " + render($0.value) }.joined(separator: ", ") + "}"
+        case let .mapping(pairs):
+            return "{" + pairs.map { render($0.key) + ": " + render($0.value) }.joined(separator: ", ") + "}"
         }
     }
 
@@ -190,7 +195,8 @@ struct ConfigFile {
 extension Train {
     /// Where a config key lands in `Train` (a key is set from the file only when the command line left it nil).
     enum Slot {
-        case int(WritableKeyPath<Train, Int?>), seed(WritableKeyPath<Train, UInt64?>), float(WritableKeyPath<Train, Float?>)
+        case int(WritableKeyPath<Train, Int?>), seed(WritableKeyPath<Train, UInt64?>)
+        case float(WritableKeyPath<Train, Float?>)
         case double(WritableKeyPath<Train, Double?>)
         case string(WritableKeyPath<Train, String?>, ConfigType), method(WritableKeyPath<Train, MethodName?>)
         case weights(WritableKeyPath<Train, WeightPrecision?>)
@@ -292,7 +298,9 @@ extension Train {
         if !quiet { for warning in file.warnings { standardError("warning: " + warning) } }
         let sourceOnCommandLine = benchmark != nil || data != nil
         for (key, slot) in Self.configKeys where !isSet(slot) {
-            guard let value = file.values[key], !(sourceOnCommandLine && (key == "benchmark" || key == "data")) else { continue }
+            guard let value = file.values[key], !(sourceOnCommandLine && (key == "benchmark" || key == "data")) else {
+                continue
+            }
             assign(value, to: slot)
             sources[key] = config
         }
@@ -301,11 +309,19 @@ extension Train {
 
     /// What `validate()` checks once the file is merged; a usage error as before the file existed.
     func validateMerged() throws {
-        guard out != nil else { throw ValidationError("Missing expected argument '--out <out>' (or `out:` in the --config file)") }
-        guard (benchmark == nil) != (data == nil) else { throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c") }
-        if data != nil && tasks == nil { throw ValidationError("--data needs --tasks a,b,c (the task folders, in order)") }
-        if let tasks, tasks.split(separator: ",", omittingEmptySubsequences: false).contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
-            throw ValidationError("--tasks must name task folders separated by commas, without empty names, got \"\(tasks)\"")
+        guard out != nil else {
+            throw ValidationError("Missing expected argument '--out <out>' (or `out:` in the --config file)")
+        }
+        guard (benchmark == nil) != (data == nil) else {
+            throw ValidationError("give exactly one of --benchmark NAME or --data DIR --tasks a,b,c")
+        }
+        if data != nil && tasks == nil {
+            throw ValidationError("--data needs --tasks a,b,c (the task folders, in order)")
+        }
+        if let tasks, tasks.split(separator: ",", omittingEmptySubsequences: false)
+            .contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--tasks must name task folders separated by commas, without empty names, "
+                                  + "got \"\(tasks)\"")
         }
         _ = try seedList()
         let method = (self.method ?? .seta).method
@@ -339,9 +355,11 @@ extension Train {
         var values: [String: Node?] = [
             "model": string(modelOptions.model), "weights": string(modelOptions.weights.rawValue),
             "method": string(method.name), "out": out.map(string),
-            "benchmark": benchmark.map(string), "data-root": root.map(string), "data": data.map(string), "tasks": tasks.map(list),
+            "benchmark": benchmark.map(string), "data-root": root.map(string), "data": data.map(string),
+            "tasks": tasks.map(list),
             "train-per-task": o.trainPerTask.map(int), "test-per-task": o.testPerTask.map(int), "epochs": int(o.epochs),
-            "batch-size": int(o.batchSize), "rows-per-forward": int(o.rowsPerForward), "eval-batch-size": int(o.evalBatchSize),
+            "batch-size": int(o.batchSize), "rows-per-forward": int(o.rowsPerForward),
+            "eval-batch-size": int(o.evalBatchSize),
             "eval-tasks": string((o.evaluatedTasks ?? .all).rawValue),
             "lr": float(o.learningRate), "max-prompt-tokens": int(o.maxPromptTokens),
             "seed": Node(String(o.seed)), "seeds": seeds.map(list), "export-peer": exportPeer.map(string),
@@ -349,7 +367,8 @@ extension Train {
         // The methods' options (targets among them): the method's own values, or the first method's that reads one.
         for (name, value) in Methods.resolved(methodSettings, method: method) { values[name] = node(value) }
         var text = """
-            # seta train: the resolved options of this run (command line > config file > defaults), each with its origin.
+            # seta train: the resolved options of this run (command line > config file > defaults), \
+            each with its origin.
             # To run it again: seta train --config \(out ?? "RUN")/config.yaml --out NEW-RUN
 
             """
@@ -357,9 +376,12 @@ extension Train {
             let value = (values[key] ?? nil) ?? Node("null")
             var line = ((try? Yams.serialize(node: Node([(Node(key), value)]), width: -1)) ?? "\(key): null\n")
             var source = sources[key] ?? "default"
-            if Methods.options.contains(where: { $0.name == key }) && !method.reads(key) { source += ", unused by \(method.name)" }
+            if Methods.options.contains(where: { $0.name == key }) && !method.reads(key) {
+                source += ", unused by \(method.name)"
+            }
             if line.dropLast().contains(where: \.isNewline) == false {
-                line = line.dropLast().padding(toLength: max(line.count + 1, 36), withPad: " ", startingAt: 0) + "# " + source + "\n"
+                line = line.dropLast().padding(toLength: max(line.count + 1, 36), withPad: " ", startingAt: 0)
+                    + "# " + source + "\n"
             }
             text += line
         }

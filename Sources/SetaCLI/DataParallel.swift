@@ -23,12 +23,15 @@ enum DataParallel {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount / max(w.localSize, 1))
         Parallelism.use(cores: cores)
         // mpirun signals every rank on Ctrl-C, and the survivors when a rank dies.
-        Interruption.message = "\nrank \(w.rank): stop requested (Ctrl-C, or mpirun stopping the job because a rank failed). "
-            + "The checkpoints of completed tasks are intact; the same command plus --resume continues, with any number of ranks."
+        Interruption.message = "\nrank \(w.rank): stop requested (Ctrl-C, or mpirun stopping the job because "
+            + "a rank failed). The checkpoints of completed tasks are intact; the same command plus --resume "
+            + "continues, with any number of ranks."
         if w.rank == 0 {
             standardError("""
-                data-parallel over \(w.size) rank\(w.size == 1 ? "" : "s") (Open MPI; \(w.localSize) on this machine, \(cores) thread\(cores == 1 ? "" : "s") each). \
-                If a rank fails, mpirun stops every rank; the checkpoints of completed tasks stay intact: the same command \
+                data-parallel over \(w.size) rank\(w.size == 1 ? "" : "s") (Open MPI; \
+                \(w.localSize) on this machine, \(cores) thread\(cores == 1 ? "" : "s") each). \
+                If a rank fails, mpirun stops every rank; the checkpoints of completed tasks stay intact: \
+                the same command \
                 plus --resume continues, with any number of ranks.
                 """)
         }
@@ -40,8 +43,9 @@ enum DataParallel {
         do { try body() } catch {
             // Ctrl-C is seen by every rank at the same step (the trainer polls it collectively): a clean stop.
             if let world, world.size > 1, (error as? ExitCode) != ExitCode(130) {
-                standardError("rank \(world.rank) of \(world.size) stopped (\(describeError(error))); stopping the job. "
-                              + "The checkpoints of completed tasks are intact: continue with --resume (any number of ranks).")
+                standardError("rank \(world.rank) of \(world.size) stopped (\(describeError(error))); "
+                              + "stopping the job. The checkpoints of completed tasks are intact: continue with "
+                              + "--resume (any number of ranks).")
                 world.abort(code: (error as? ExitCode)?.rawValue ?? 1)
             }
             world?.finalize()

@@ -27,12 +27,14 @@ struct Demo: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] ?? "1") ?? 1 > 1 {
-                throw ValidationError("seta demo runs in one process; for data-parallel training run seta train under mpirun")
+                throw ValidationError("seta demo runs in one process; for data-parallel training run seta train "
+                                      + "under mpirun")
             }
             try checkOption("train-per-task", trainPerTask, 1...100_000)   // generated examples: bounded
             try checkOption("test-per-task", testPerTask, 1...100_000)
             var options = TrainingOptions()
-            options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed   // the stream is generated at size
+            // the stream is generated at size
+            options.trainPerTask = nil; options.testPerTask = nil; options.seed = seed
             options.learningRate = learningRate
             options.epochs = epochs
             try options.validate()                          // before the model loads

@@ -8,7 +8,8 @@ import SetaModels
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a task's adapter from a trained run as a PEFT LoRA (adapter_config.json + adapter_model.safetensors).",
+        abstract: "Write a task's adapter from a trained run as a PEFT LoRA "
+            + "(adapter_config.json + adapter_model.safetensors).",
         discussion: """
         Restores the run's last checkpoint (or RUN/checkpoints/task-K/ with --after-task K) and writes one plain LoRA \
         per adapted projection that computes what the run computes for the task's inputs: SETA's shared blocks (the \
@@ -23,11 +24,14 @@ struct Export: ParsableCommand {
         and in Python (peft):
           model = PeftModel.from_pretrained(base_model, "exports/kind")
         """)
-    @Option(name: .customLong("run"), help: "A run folder written by `seta train` or `seta demo`.") var runFolder: String
+    @Option(name: .customLong("run"), help: "A run folder written by `seta train` or `seta demo`.")
+    var runFolder: String
     @Option(help: "The task whose adapter to export (a name from the run's task list).") var task: String
-    @Option(help: ArgumentHelp("Output folder (created if missing; existing adapter files are replaced).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Output folder (created if missing; existing adapter files are replaced).",
+                               valueName: "dir"))
     var peft: String
-    @Option(help: ArgumentHelp("Export from RUN/checkpoints/task-K/ (K from 0: 0 is after the first task) instead of the last checkpoint.",
+    @Option(help: ArgumentHelp("Export from RUN/checkpoints/task-K/ (K from 0: 0 is after the first task) "
+                                   + "instead of the last checkpoint.",
                                valueName: "K"))
     var afterTask: Int?
     @Option(help: "The base model, when run.json's model does not resolve from here.") var model: String?
@@ -45,8 +49,10 @@ struct Export: ParsableCommand {
             let folder = URL(fileURLWithPath: peft)
             try adapter.write(to: folder)
             print("wrote \(folder.appendingPathComponent(PEFTAdapter.configFile).path) and \(PEFTAdapter.weightsFile): "
-                  + "task \(task) of \(runFolder) (\(restored.description.method), checkpoint task-\(restored.completedTask)), "
-                  + "LoRA r=\(adapter.rank) lora_alpha=\(String(format: "%g", adapter.alpha)) on \(adapter.modules.count) modules "
+                  + "task \(task) of \(runFolder) (\(restored.description.method), "
+                  + "checkpoint task-\(restored.completedTask)), "
+                  + "LoRA r=\(adapter.rank) lora_alpha=\(String(format: "%g", adapter.alpha)) "
+                  + "on \(adapter.modules.count) modules "
                   + "(\(adapter.targetModules.joined(separator: ", ")))")
         }
     }
@@ -65,15 +71,18 @@ struct RestoredRun {
         let folder = URL(fileURLWithPath: run)
         do { description = try RunFolder.readDescription(folder) } catch {
             let exists = FileManager.default.fileExists(atPath: folder.path)
-            throw InspectionError.notARunFolder(path: run, detail: exists ? "its run.json is missing or unreadable (\(error))" : "no such folder")
+            throw InspectionError.notARunFolder(
+                path: run, detail: exists ? "its run.json is missing or unreadable (\(error))" : "no such folder")
         }
         let checkpoint: URL
         if let afterTask {
             checkpoint = RunFolder.checkpoint(afterTask: afterTask, in: RunFolder.checkpoints(folder))
             guard FileManager.default.fileExists(atPath: checkpoint.path) else {
                 let saved = RunFolder.checkpointedTasks(folder)
-                throw ValidationError("--after-task \(afterTask): \(checkpoint.path) does not exist; the run's checkpoints are "
-                                      + (saved.isEmpty ? "none yet" : saved.map { "task-\($0)" }.joined(separator: ", "))
+                throw ValidationError("--after-task \(afterTask): \(checkpoint.path) does not exist; "
+                                      + "the run's checkpoints are "
+                                      + (saved.isEmpty ? "none yet"
+                                                       : saved.map { "task-\($0)" }.joined(separator: ", "))
                                       + " (K counts from 0: task-0 is after the first task)")
             }
         } else {
@@ -86,7 +95,8 @@ struct RestoredRun {
             throw InspectionError.modelUnavailable(spec: modelSpec, detail: "\(error)")
         }
         do {
-            strategy = try RunFolder.restoreStrategy(checkpoint: checkpoint, run: folder, description: description, model: model)
+            strategy = try RunFolder.restoreStrategy(checkpoint: checkpoint, run: folder, description: description,
+                                                     model: model)
         } catch { throw InspectionError.checkpointUnreadable(path: checkpoint.path, detail: "\(error)") }
     }
 
@@ -97,7 +107,8 @@ struct RestoredRun {
             throw ValidationError("the run has no task \"\(name)\"; its tasks are: \(tasks.joined(separator: ", "))")
         }
         guard t <= completedTask else {
-            throw ValidationError("task \(name) (task \(t + 1) of the stream) was not trained by checkpoint task-\(completedTask); "
+            throw ValidationError("task \(name) (task \(t + 1) of the stream) "
+                                  + "was not trained by checkpoint task-\(completedTask); "
                                   + "trained: \(tasks.prefix(completedTask + 1).joined(separator: ", "))")
         }
         return t

@@ -7,7 +7,8 @@ import SetaMetrics
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show what a trained run holds: experts, block states, stored parameters, Ω, and the gate's routing.",
+        abstract: "Show what a trained run holds: experts, block states, stored parameters, Ω, "
+            + "and the gate's routing.",
         discussion: """
         Restores the last checkpoint of RUN (RUN/checkpoints/task-k/) and prints, per adapted matrix (layer and \
         projection), the shared expert's blocks with their state while each task trained (free, shared, split, \
@@ -21,7 +22,8 @@ struct Inspect: ParsableCommand {
           seta inspect runs/cl1-seta --no-routing      # reads no task data
           seta inspect runs/mine --data my-tasks       # a --data run
         """)
-    @Argument(help: ArgumentHelp("A run folder written by `seta train` or `seta demo`.", valueName: "run")) var runFolder: String
+    @Argument(help: ArgumentHelp("A run folder written by `seta train` or `seta demo`.", valueName: "run"))
+    var runFolder: String
     @Flag(help: "Print one JSON object (snake_case keys, the same keys for every run) for scripts.") var json = false
     @Flag(help: "Skip the routing matrix (reads no task data).") var noRouting = false
     @Option(help: "Root of the benchmark data (default $SETA_DATA or ../shared/data).") var dataRoot: String?
@@ -30,7 +32,8 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let options = InspectionOptions(model: model, routing: !noRouting, dataRoot: dataRoot.map { URL(fileURLWithPath: $0) },
+            let options = InspectionOptions(model: model, routing: !noRouting,
+                                            dataRoot: dataRoot.map { URL(fileURLWithPath: $0) },
                                             dataFolder: data.map { URL(fileURLWithPath: $0) })
             let inspection = try RunInspection.inspect(run: URL(fileURLWithPath: runFolder), options: options)
             if json {
@@ -54,39 +57,50 @@ func render(_ r: RunInspection, run: String) -> String {
     if r.method == "seta", let first = r.pools.first {
         let pool = r.config["pool"].flatMap(object)
         out.append("Shared expert per adapted matrix: rank \(first.sharedRank) in \(first.blockCount) blocks of rank "
-                   + "\(first.sharedRank / max(first.blockCount, 1)); unique experts: rank \(number(pool?["unique_rank"])) "
-                   + "+ \(first.sharedRank / max(first.blockCount, 1)) per block split; scale \(number(pool?["scale"])); "
-                   + "λ \(number(r.config["lambda"])), split rule \(string(r.config["split"].flatMap(object)?["rule"]))")
+                   + "\(first.sharedRank / max(first.blockCount, 1)); unique experts: rank "
+                   + "\(number(pool?["unique_rank"])) + \(first.sharedRank / max(first.blockCount, 1)) "
+                   + "per block split; scale \(number(pool?["scale"])); λ \(number(r.config["lambda"])), "
+                   + "split rule \(string(r.config["split"].flatMap(object)?["rule"]))")
         out.append("")
-        out.append("Block states per task (f free · s shared, anchored by Ω · X split: the task trains its own copy · . frozen)")
+        out.append("Block states per task (f free · s shared, anchored by Ω · X split: the task trains its own copy "
+                   + "· . frozen)")
         out.append(table(header: ["layer", "proj"] + names,
                          rows: r.pools.map { p in rowLabel(p) + p.blockStates.map { String($0.map(letter)) } },
                          rightAligned: [0]))
         for (t, c) in r.blockStateTotals.enumerated() {
-            let parts = [(c.free, "free"), (c.shared, "shared"), (c.split, "split"), (c.frozen, "frozen")].filter { $0.0 > 0 }
+            let parts = [(c.free, "free"), (c.shared, "shared"), (c.split, "split"), (c.frozen, "frozen")]
+                .filter { $0.0 > 0 }
             out.append("  task \(t + 1) \(trained[t]): " + parts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
                        + " of \(c.total) blocks")
         }
         out.append("")
         out.append("Experts and Ω per adapted matrix (unique ranks in task order)")
-        out.append(table(header: ["layer", "proj", "in→out", "shared", "unique", "stored", "Ω mean", "Ω max", "Ω = 0"],
+        out.append(table(header: ["layer", "proj", "in→out", "shared", "unique", "stored",
+                                  "Ω mean", "Ω max", "Ω = 0"],
                          rows: r.pools.map { p in
                              rowLabel(p) + ["\(p.inFeatures)→\(p.outFeatures)", "\(p.sharedRank)",
-                                            p.uniqueRanks.map(String.init).joined(separator: " "), grouped(p.storedParameters),
-                                            scientific(p.omega?.mean), scientific(p.omega?.max), percent(p.omega?.zeroFraction)]
+                                            p.uniqueRanks.map(String.init).joined(separator: " "),
+                                            grouped(p.storedParameters),
+                                            scientific(p.omega?.mean), scientific(p.omega?.max),
+                                            percent(p.omega?.zeroFraction)]
                          }, rightAligned: [0, 2, 3, 5, 6, 7, 8]))
     } else {
         out.append("")
         out.append("Adapters per adapted matrix")
         out.append(table(header: ["layer", "proj", "in→out", "rank", "stored"],
-                         rows: r.pools.map { p in rowLabel(p) + ["\(p.inFeatures)→\(p.outFeatures)", "\(p.sharedRank)", grouped(p.storedParameters)] },
+                         rows: r.pools.map { p in
+                             rowLabel(p) + ["\(p.inFeatures)→\(p.outFeatures)", "\(p.sharedRank)",
+                                            grouped(p.storedParameters)]
+                         },
                          rightAligned: [0, 2, 3, 4]))
     }
     if let routing = r.routing {
         out.append("")
-        out.append("Gate routing on the test prompts (row: the prompt's task; column: the expert chosen, % of the row; n: prompts)")
+        out.append("Gate routing on the test prompts (row: the prompt's task; column: the expert chosen, "
+                   + "% of the row; n: prompts)")
         let rows = routing.tasks.indices.map { i in
-            [shortTaskName(routing.tasks[i])] + routing.fractions[i].map { String(format: "%.1f", 100 * $0) } + ["\(routing.prompts[i])"]
+            [shortTaskName(routing.tasks[i])] + routing.fractions[i].map { String(format: "%.1f", 100 * $0) }
+                + ["\(routing.prompts[i])"]
         }
         out.append(table(header: [""] + routing.experts.map { shortTaskName($0) } + ["n"], rows: rows,
                          rightAligned: Set(1...(routing.experts.count + 1))))
@@ -103,16 +117,21 @@ func render(_ r: RunInspection, run: String) -> String {
         ? "\(grouped(p.shared)) shared + \(grouped(p.unique)) unique + \(grouped(p.gate)) gate = \(grouped(p.total))"
         : grouped(p.total)
     if let eq = p.independentEquivalent, r.method == "seta" {
-        stored += String(format: " (%.0f%% of independent experts: %@)", 100 * Double(p.total) / Double(max(eq, 1)), grouped(eq))
+        stored += String(format: " (%.0f%% of independent experts: %@)", 100 * Double(p.total) / Double(max(eq, 1)),
+                         grouped(eq))
     }
     out.append(stored)
-    if p.trainingState > 0 { out.append("Training state in the checkpoint, not counted: Ω and θ* \(grouped(p.trainingState))") }
+    if p.trainingState > 0 {
+        out.append("Training state in the checkpoint, not counted: Ω and θ* \(grouped(p.trainingState))")
+    }
     if let omega = r.omega {
-        out.append("Ω (Fisher importance summed over the trained tasks) over all shared parameters: mean \(scientific(omega.mean)), max \(scientific(omega.max)), "
+        out.append("Ω (Fisher importance summed over the trained tasks) over all shared parameters: "
+                   + "mean \(scientific(omega.mean)), max \(scientific(omega.max)), "
                    + "\(percent(omega.zeroFraction)) zero")
     }
     if let gate = r.gate {
-        out.append("Gate: \(gate.kind), \(gate.experts) experts, d = \(gate.dimension), shrinkage \(gate.shrinkage), top-\(gate.topK)")
+        out.append("Gate: \(gate.kind), \(gate.experts) experts, d = \(gate.dimension), "
+                   + "shrinkage \(gate.shrinkage), top-\(gate.topK)")
     }
     if let u = r.sharedUtilisation {
         out.append(String(format: "Shared blocks trained in place by ≥ 2 tasks: %.1f%%", 100 * u.blocksReused))
@@ -158,7 +177,9 @@ private func grouped(_ n: Int) -> String {
 
 private func scientific(_ x: Double?) -> String { x.map { $0 == 0 ? "0" : String(format: "%.1e", $0) } ?? "-" }
 private func percent(_ x: Double?) -> String { x.map { String(format: "%.1f%%", 100 * $0) } ?? "-" }
-private func object(_ v: JSONValue) -> [String: JSONValue]? { if case let .object(o) = v { return o } else { return nil } }
+private func object(_ v: JSONValue) -> [String: JSONValue]? {
+    if case let .object(o) = v { return o } else { return nil }
+}
 private func number(_ v: JSONValue?) -> String {
     guard case let .number(x)? = v else { return "?" }
     return x == x.rounded() ? String(Int(x)) : String(x)

@@ -53,7 +53,8 @@ struct MethodArguments: ParsableArguments {
     /// argument: TrainingArguments.swift).
     static let fields: [(name: String, field: Field)] = [
         ("lambda", .float(\.lambda)), ("split-rule", .text(\.splitRule)), ("fisher-examples", .int(\.fisherExamples)),
-        ("probe-batches", .int(\.probeBatches)), ("unique-rank", .int(\.uniqueRank)), ("unique-init", .text(\.uniqueInit)),
+        ("probe-batches", .int(\.probeBatches)), ("unique-rank", .int(\.uniqueRank)),
+        ("unique-init", .text(\.uniqueInit)),
         ("lora-rank", .int(\.loraRank)), ("lora-alpha", .float(\.loraAlpha)), ("ewc-lambda", .float(\.ewcLambda)),
         ("ewc-gamma", .float(\.ewcGamma)), ("ewc-fisher-examples", .int(\.ewcFisherExamples)),
         ("olora-lambda", .float(\.oloraLambda)), ("olora-l2", .float(\.oloraL2)), ("olora-norm", .text(\.oloraNorm)),

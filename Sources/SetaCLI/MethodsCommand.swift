@@ -38,7 +38,8 @@ struct MethodsCommand: ParsableCommand {
         func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
         var out = "| `--method` | what it is | options |\n|---|---|---|\n"
         for m in methods {
-            out += "| `\(m.name)` | \(cell(m.summary)) | \(m.options.map { "`--\($0.name)`" }.joined(separator: " ")) |\n"
+            out += "| `\(m.name)` | \(cell(m.summary)) | "
+                + "\(m.options.map { "`--\($0.name)`" }.joined(separator: " ")) |\n"
         }
         out += "\n| option | what it sets | default | allowed |\n|---|---|---|---|\n"
         let names = methods.map(\.name)

@@ -87,9 +87,12 @@ struct Logits: ParsableCommand {
         """)
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var promptOptions: PromptOptions
-    @Option(help: ArgumentHelp("A PEFT LoRA adapter folder to apply (adapter_config.json + adapter_model.safetensors).", valueName: "dir"))
+    @Option(help: ArgumentHelp("A PEFT LoRA adapter folder to apply (adapter_config.json + adapter_model.safetensors).",
+                               valueName: "dir"))
     var peft: String?
-    @Option(name: .customLong("run"), help: "A trained run whose adapters to apply (its model unless --model is given).") var runFolder: String?
+    @Option(name: .customLong("run"),
+            help: "A trained run whose adapters to apply (its model unless --model is given).")
+    var runFolder: String?
     @Option(help: "With --run: route to this task's expert instead of the gate's choice.") var task: String?
     @Flag(help: "Print {\"ids\", \"argmax\", \"last\"} as JSON.") var json = false
 
@@ -97,7 +100,9 @@ struct Logits: ParsableCommand {
         try reportingErrors {
             guard task == nil || runFolder != nil else { throw ValidationError("--task needs --run") }
             guard peft == nil || runFolder == nil else { throw ValidationError("give --peft or --run, not both") }
-            let restored = try runFolder.map { try RestoredRun(run: $0, afterTask: nil, model: modelOptions.modelArgument) }
+            let restored = try runFolder.map {
+                try RestoredRun(run: $0, afterTask: nil, model: modelOptions.modelArgument)
+            }
             let lm = try restored?.model ?? modelOptions.load(quiet: json)
             if let peft { try PEFTAdapter.read(from: URL(fileURLWithPath: peft)).attach(to: lm.network) }
             let ids = try promptOptions.tokenIds(lm)
@@ -120,7 +125,8 @@ struct Logits: ParsableCommand {
                 print("argmax: \(argmax)")
                 let top = last.enumerated().sorted { $0.element > $1.element }.prefix(5)
                 for (id, value) in top {
-                    print(String(format: "  %6d %10.4f  %@", id, value, (lm.tokenizer.decode([id]).debugDescription) as NSString))
+                    print(String(format: "  %6d %10.4f  %@", id, value,
+                                 (lm.tokenizer.decode([id]).debugDescription) as NSString))
                 }
             }
         }
@@ -151,14 +157,16 @@ struct Generate: ParsableCommand {
             let lm = try modelOptions.load(quiet: json)
             let text = chat ? lm.chatTemplate.render([.user(prompt)]) : prompt
             let result = try lm.generate(promptIds: lm.encode(text),
-                                         options: GenerationOptions(maxNewTokens: maxTokens, temperature: temperature, seed: seed))
+                                         options: GenerationOptions(maxNewTokens: maxTokens, temperature: temperature,
+                                                                    seed: seed))
             if json {
                 try printJSON(["text": result.text, "prompt_ids": result.promptIds, "ids": result.newIds,
                                "stop": result.stopReason, "prefill_tokens_per_s": result.prefillTokensPerSecond,
                                "generate_tokens_per_s": result.decodeTokensPerSecond])
             } else {
                 print(chat ? result.text : prompt + result.text)
-                standardError(String(format: "%d prompt tokens at %.1f tokens/s, %d new tokens at %.1f tokens/s (stop: %@)",
+                standardError(String(format: "%d prompt tokens at %.1f tokens/s, "
+                                         + "%d new tokens at %.1f tokens/s (stop: %@)",
                                      result.promptIds.count, result.prefillTokensPerSecond, result.newIds.count,
                                      result.decodeTokensPerSecond, result.stopReason as NSString))
             }

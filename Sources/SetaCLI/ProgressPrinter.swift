@@ -21,12 +21,15 @@ final class ProgressPrinter {
             if step == 1 { taskStart = Date() }
             let perStep = Date().timeIntervalSince(taskStart) / Double(max(step - 1, 1))
             let eta = step > 1 ? ", task ETA " + formatClock(perStep * Double(count - step)) : ""
-            line(String(format: "task %d/%d step %d/%d loss %.4f %.0f tokens/s", task + 1, taskCount, step, count, loss, tps) + eta,
+            line(String(format: "task %d/%d step %d/%d loss %.4f %.0f tokens/s",
+                        task + 1, taskCount, step, count, loss, tps) + eta,
                  final: false, throttle: step != count)
         case let .evaluating(after, task, done, count):
             line("after task \(after + 1): evaluating task \(task + 1) \(done)/\(count)", final: false)
         case let .taskFinished(task, scores):
-            line("after task \(task + 1): " + scores.map { $0.isNaN ? "–" : String(format: "%.1f", $0) }.joined(separator: " "), final: true)
+            line("after task \(task + 1): "
+                    + scores.map { $0.isNaN ? "–" : String(format: "%.1f", $0) }.joined(separator: " "),
+                 final: true)
         }
     }
 
@@ -43,5 +46,7 @@ final class ProgressPrinter {
 /// 75 s → "1:15", 3725 s → "1:02:05".
 func formatClock(_ seconds: Double) -> String {
     let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    return s >= 3600
+        ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+        : String(format: "%d:%02d", s / 60, s % 60)
 }

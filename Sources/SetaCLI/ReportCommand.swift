@@ -39,12 +39,14 @@ struct Report: ParsableCommand {
         }
     }
 
-    @Argument(help: ArgumentHelp("Run folders, results.json files, or folders to search for results.json.", valueName: "run"))
+    @Argument(help: ArgumentHelp("Run folders, results.json files, or folders to search for results.json.",
+                                 valueName: "run"))
     var runs: [String]
     @Flag(exclusivity: .exclusive) var format: Format = .text
     @Option(help: ArgumentHelp("Write the SVG plots into this folder (created if missing).", valueName: "dir"))
     var plotDir: String?
-    @Option(help: ArgumentHelp("Replace the generated section of this Markdown file (created if missing) with the table.",
+    @Option(help: ArgumentHelp("Replace the generated section of this Markdown file (created if missing) "
+                                   + "with the table.",
                                valueName: "file"))
     var update: String?
 

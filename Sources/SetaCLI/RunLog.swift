@@ -11,7 +11,8 @@ enum Interruption {
 
     static var isRequested: Bool { requested }
     /// What the first signal prints (a data-parallel job says why mpirun may have sent it).
-    nonisolated(unsafe) static var message = "\nstopping after the current step (writes in progress finish; Ctrl-C again to quit now)"
+    nonisolated(unsafe) static var message = "\nstopping after the current step "
+        + "(writes in progress finish; Ctrl-C again to quit now)"
 
     static func install() {
         guard sources.isEmpty else { return }
@@ -36,7 +37,9 @@ final class RunLog {
 
     init(run: URL) {
         let url = run.appendingPathComponent("log.jsonl")
-        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: url.path) {
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
         handle = try? FileHandle(forWritingTo: url)
         _ = try? handle?.seekToEnd()
     }
@@ -47,7 +50,9 @@ final class RunLog {
         var object = fields
         object["event"] = event
         object["elapsed_s"] = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
-        guard let handle, var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        guard let handle, var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+            return
+        }
         line.append(0x0A)
         try? handle.write(contentsOf: line)
     }
@@ -55,9 +60,11 @@ final class RunLog {
     func record(_ p: TrainingProgress) {
         switch p {
         case let .zeroShot(task, count): record("zero_shot", ["task": task, "tasks": count])
-        case let .taskStarted(task, count, name, steps): record("task_started", ["task": task, "tasks": count, "name": name, "steps": steps])
+        case let .taskStarted(task, count, name, steps):
+            record("task_started", ["task": task, "tasks": count, "name": name, "steps": steps])
         case let .step(task, step, count, loss, tps):
-            record("step", ["task": task, "step": step, "steps": count, "loss": Double(loss), "tokens_per_s": tps.rounded()])
+            record("step", ["task": task, "step": step, "steps": count, "loss": Double(loss),
+                            "tokens_per_s": tps.rounded()])
         case let .evaluating(after, task, done, count):
             if done == count { record("evaluated", ["after_task": after, "task": task, "examples": count]) }
         case let .taskFinished(task, scores):   // a task not measured (NaN) is null

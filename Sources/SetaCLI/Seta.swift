@@ -22,13 +22,16 @@ struct Seta: ParsableCommand {
         Environment: SETA_THREADS=N uses N cores (default: all), e.g. 1 to run two jobs side by side on 2 cores;
         SETA_DATA is the benchmark data root; SETA_CACHE the model cache.
         """,
-        subcommands: [Demo.self, Train.self, MethodsCommand.self, Predict.self, Bench.self, Inspect.self, Export.self, Report.self, ModelCommand.self, Tokenize.self, Logits.self, Generate.self])
+        subcommands: [Demo.self, Train.self, MethodsCommand.self, Predict.self, Bench.self, Inspect.self, Export.self,
+                      Report.self, ModelCommand.self, Tokenize.self, Logits.self, Generate.self])
 }
 
 /// `--model`, shared by every command that runs a model.
 struct ModelOptions: ParsableArguments {
     /// Optional so that `train --config` can tell a given `--model` from the default.
-    @Option(name: .customLong("model"), help: ArgumentHelp("A .gguf file, a Hugging Face folder, or `default`. (default: default)", valueName: "model"))
+    @Option(name: .customLong("model"),
+            help: ArgumentHelp("A .gguf file, a Hugging Face folder, or `default`. (default: default)",
+                               valueName: "model"))
     var modelArgument: String?
     var model: String { modelArgument ?? "default" }
 

@@ -19,9 +19,10 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Examples per forward pass inside a batch, grouped by length (less padding; same loss). Default 2.")
     var rowsPerForward: Int?
     @Option(help: "Prompts decoded together at evaluation (grouped by length). Default 8.") var evalBatchSize: Int?
-    @Option(help: ArgumentHelp("Tasks scored after each task: all (the whole accuracy matrix, the default) or seen (the tasks "
-                               + "seen so far and the next: every cell AA, BWT, FWT and forgetting use; the rest stays null; "
-                               + "40% less evaluation on a 15-task stream).", valueName: "all|seen"))
+    @Option(help: ArgumentHelp("Tasks scored after each task: all (the whole accuracy matrix, the default) "
+                               + "or seen (the tasks seen so far and the next: every cell AA, BWT, FWT and "
+                               + "forgetting use; the rest stays null; 40% less evaluation on a 15-task stream).",
+                               valueName: "all|seen"))
     var evalTasks: EvaluatedTasks?
     @Option(name: .customLong("lr"), help: "AdamW learning rate.") var learningRate: Float?
     @Option(help: "Prompt limit in tokens (the input part is truncated, never the answer).") var maxPromptTokens: Int?
@@ -66,7 +67,9 @@ func trainRun(model lm: LanguageModel, modelName: String, method: ContinualMetho
                                           communicator: communicator)
     if let continuation {
         strategy = continuation.strategy
-        if root { standardError("\(label)resuming after task \(continuation.point.completedTask + 1) of \(tasks.count)") }
+        if root {
+            standardError("\(label)resuming after task \(continuation.point.completedTask + 1) of \(tasks.count)")
+        }
     }
     let trainer = ContinualTrainer(model: lm, strategy: strategy, tasks: tasks, options: options,
                                    modelName: modelName, benchmark: benchmark)
@@ -79,13 +82,15 @@ func trainRun(model lm: LanguageModel, modelName: String, method: ContinualMetho
     if communicator.size > 1 { log?.record("data_parallel", ["ranks": communicator.size]) }
     let results: RunResults
     do {
-        results = try trainer.run(checkpoints: root ? RunFolder.checkpoints(run) : nil, resume: continuation?.point) { p in
+        results = try trainer.run(checkpoints: root ? RunFolder.checkpoints(run) : nil,
+                                  resume: continuation?.point) { p in
             if root { log?.record(p); printer(p) }
         }
     } catch TrainingError.interrupted(let completed) {
         log?.record("interrupted", ["completed_tasks": completed])
         if root { standardError("""
-            \(label)interrupted: \(completed) of \(tasks.count) tasks completed and checkpointed in \(run.path)/checkpoints. \
+            \(label)interrupted: \(completed) of \(tasks.count) tasks completed and checkpointed \
+            in \(run.path)/checkpoints. \
             Continue with the same command plus --resume.
             """) }
         throw ExitCode(130)
@@ -103,7 +108,8 @@ func describe(_ r: RunResults) -> String {
     var text = matrix.map { renderMatrix($0, tasks: r.tasks, title: r.method) } ?? ""
     if let routing = r.routingAccuracy { text += String(format: "\nrouting accuracy %.1f%%", routing) }
     if let p = r.params, let last = p.storedAfterTask.last, let eq = p.independentEquivalent.last {
-        text += String(format: "\nstored parameters %d (%.0f%% of independent experts)", last, 100 * Double(last) / Double(max(eq, 1)))
+        text += String(format: "\nstored parameters %d (%.0f%% of independent experts)",
+                       last, 100 * Double(last) / Double(max(eq, 1)))
     }
     return text
 }
@@ -134,7 +140,8 @@ struct Train: ParsableCommand {
           seed: 1
         RUN/config.yaml records every option's final value and its origin
         (command line, file or default); --config reads it back.
-        Benchmarks: \(Benchmark.all.map(\.name).joined(separator: ", ")) (data root: --data-root, $SETA_DATA or ../shared/data).
+        Benchmarks: \(Benchmark.all.map(\.name).joined(separator: ", ")) \
+        (data root: --data-root, $SETA_DATA or ../shared/data).
         """)
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "A YAML file of train options (see above); the command line wins over it.") var config: String?
@@ -146,11 +153,15 @@ struct Train: ParsableCommand {
     @Option(help: "Task folders under --data, in stream order, comma-separated.") var tasks: String?
     @OptionGroup var training: TrainingArguments
     @OptionGroup var methodArguments: MethodArguments
-    @Option(help: "Also write what a peer framework needs to replay this run exactly (seq-lora): examples in batch order, LoRA initialisation, step losses. See benchmarks/peers/.")
+    @Option(help: ArgumentHelp("Also write what a peer framework needs to replay this run exactly (seq-lora): "
+                               + "examples in batch order, LoRA initialisation, step losses. See benchmarks/peers/."))
     var exportPeer: String?
-    @Flag(help: "Continue the run in --out after its last completed task (same command and options); an empty or new folder starts the run.")
+    @Flag(help: ArgumentHelp("Continue the run in --out after its last completed task (same command and options); "
+                             + "an empty or new folder starts the run."))
     var resume = false
-    @Option(help: "Several seeds, comma-separated (e.g. 0,1,2): one run per seed, into OUT/seed-S, the options otherwise the same; `seta report OUT` gives mean ± sd. Not with --seed.")
+    @Option(help: ArgumentHelp("Several seeds, comma-separated (e.g. 0,1,2): one run per seed, into OUT/seed-S, "
+                               + "the options otherwise the same; `seta report OUT` gives mean ± sd. "
+                               + "Not with --seed."))
     var seeds: String?
 
     /// The method options given (command line or --config), `--targets` among them.
@@ -176,7 +187,9 @@ struct Train: ParsableCommand {
     private func runRanks() throws {
         var merged = self, sources: [String: String] = [:]
         try reportingErrors { sources = try merged.mergeConfigFile() }
-        guard let seeds = try merged.seedList() else { return try merged.train(config: merged.resolvedConfigYAML(sources: sources)) }
+        guard let seeds = try merged.seedList() else {
+            return try merged.train(config: merged.resolvedConfigYAML(sources: sources))
+        }
         for seed in seeds {                                      // one run per seed, each a complete run folder
             var one = merged
             one.seeds = nil
@@ -191,7 +204,9 @@ struct Train: ParsableCommand {
     /// --seeds as numbers (nil without it); an error with --seed, or for a value that is not a seed.
     func seedList() throws -> [UInt64]? {
         guard let seeds else { return nil }
-        guard training.seed == nil else { throw ValidationError("give --seed S (one run) or --seeds 0,1,2 (a run per seed), not both") }
+        guard training.seed == nil else {
+            throw ValidationError("give --seed S (one run) or --seeds 0,1,2 (a run per seed), not both")
+        }
         let list = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let values = list.compactMap { UInt64($0) }
         guard !list.isEmpty, values.count == list.count, Set(values).count == values.count else {
@@ -213,14 +228,16 @@ struct Train: ParsableCommand {
                 }
                 stream = try Benchmark.named(benchmark).load(dataRoot: root)
             } else {
-                stream = try TaskStream.load(dataDir: URL(fileURLWithPath: data!), tasks: tasks!.split(separator: ",").map(String.init))
+                stream = try TaskStream.load(dataDir: URL(fileURLWithPath: data!),
+                                             tasks: tasks!.split(separator: ",").map(String.init))
             }
             let lm = try modelOptions.load(quiet: !DataParallel.isRoot)
-            let results = try trainRun(model: lm, modelName: modelOptions.model, method: method, settings: methodSettings,
-                                       tasks: stream, options: training.options(), benchmark: benchmark,
-                                       run: URL(fileURLWithPath: out!), label: "[\(method.name)] ",
-                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume, config: config,
-                                       communicator: DataParallel.communicator)
+            let results = try trainRun(model: lm, modelName: modelOptions.model, method: method,
+                                       settings: methodSettings, tasks: stream, options: training.options(),
+                                       benchmark: benchmark, run: URL(fileURLWithPath: out!),
+                                       label: "[\(method.name)] ",
+                                       exportPeer: exportPeer.map { URL(fileURLWithPath: $0) }, resume: resume,
+                                       config: config, communicator: DataParallel.communicator)
             if DataParallel.isRoot { print(describe(results)) }
         }
     }
@@ -229,8 +246,10 @@ struct Train: ParsableCommand {
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Answer a prompt with a trained run; the gate picks the expert (no task id).",
-        discussion: "Example: seta predict --run runs/demo/seta --input \"What kind of thing is the first word?\\nOption: zib, mok, tal\\ncat, bread, blue, horse\\nAnswer:\"")
-    @Option(name: .customLong("run"), help: "A run folder written by train or demo.") var runFolder: String
+        discussion: "Example: seta predict --run runs/demo/seta --input \"What kind of thing is the first word?"
+            + "\\nOption: zib, mok, tal\\ncat, bread, blue, horse\\nAnswer:\"")
+    @Option(name: .customLong("run"), help: "A run folder written by train or demo.")
+    var runFolder: String
     @Option(help: "The whole prompt, as a user would type it.") var input: String
     @Option(name: .long, help: "Most new tokens.") var maxTokens: Int = 64
     @Flag(help: "Print {\"output\", \"gate\", \"expert\"}.") var json = false
@@ -247,12 +266,15 @@ struct Predict: ParsableCommand {
             let expert = strategy.route(prompts: [ids], model: lm)?.first
             var gate: [String: Double] = [:]
             if let gated = strategy as? GatedStrategy {
-                for (t, w) in gated.routing.weights.first?.enumerated() ?? [].enumerated() { gate[description.tasks[t]] = Double(w) }
+                for (t, w) in gated.routing.weights.first?.enumerated() ?? [].enumerated() {
+                    gate[description.tasks[t]] = Double(w)
+                }
             }
             let output = lm.greedyBatch([ids], maxNewTokens: maxTokens, textBeforeNewline: true)[0]
             let text = lm.tokenizer.decode(output).trimmingCharacters(in: .whitespaces)
             if json {
-                try printJSON(["output": text, "gate": gate, "expert": expert.map { description.tasks[$0] } as Any? ?? NSNull()])
+                try printJSON(["output": text, "gate": gate,
+                               "expert": expert.map { description.tasks[$0] } as Any? ?? NSNull()])
             } else {
                 print(text)
                 if let expert { standardError("expert: \(description.tasks[expert])") }

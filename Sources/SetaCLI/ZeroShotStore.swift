@@ -10,15 +10,19 @@ enum ZeroShotStore {
 
     /// nil when turned off, or when the model's files cannot be identified.
     static func cache(for lm: LanguageModel) -> ZeroShotCache? {
-        guard ProcessInfo.processInfo.environment["SETA_ZERO_SHOT_CACHE"] != "0", var identity = identity(of: lm.source) else { return nil }
-        if let weights = lm.network.weightPrecision.recorded { identity += "|" + weights }   // another model, numerically: its own row
+        guard ProcessInfo.processInfo.environment["SETA_ZERO_SHOT_CACHE"] != "0",
+              var identity = identity(of: lm.source) else { return nil }
+        // another model, numerically: its own row
+        if let weights = lm.network.weightPrecision.recorded { identity += "|" + weights }
         return ZeroShotCache(modelIdentity: identity, load: { key in
             guard let data = try? Data(contentsOf: folder.appendingPathComponent(key + ".json")) else { return nil }
             return try? JSONDecoder().decode([Double].self, from: data)
         }, save: { key, row in
             // A cache: failing to write it must not fail the run.
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            if let data = try? JSONEncoder().encode(row) { try? writeAtomically(data, to: folder.appendingPathComponent(key + ".json")) }
+            if let data = try? JSONEncoder().encode(row) {
+                try? writeAtomically(data, to: folder.appendingPathComponent(key + ".json"))
+            }
         })
     }
 
@@ -27,7 +31,9 @@ enum ZeroShotStore {
         let fm = FileManager.default
         var isFolder: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isFolder) else { return nil }
-        let files = isFolder.boolValue ? ((try? fm.contentsOfDirectory(atPath: path))?.sorted().map { path + "/" + $0 } ?? []) : [path]
+        let files = isFolder.boolValue
+            ? ((try? fm.contentsOfDirectory(atPath: path))?.sorted().map { path + "/" + $0 } ?? [])
+            : [path]
         var parts = [path]
         for file in files {
             guard let a = try? fm.attributesOfItem(atPath: file), let size = a[.size] as? NSNumber,

@@ -86,9 +86,11 @@ public struct Benchmark: Equatable, Sendable {
     ) -> URL? {
         if let argument, !argument.isEmpty { return URL(fileURLWithPath: argument) }
         if let env = environment["SETA_DATA"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        let fallback = URL(fileURLWithPath: currentDirectory).appendingPathComponent("../shared/data").standardizedFileURL
+        let fallback = URL(fileURLWithPath: currentDirectory).appendingPathComponent("../shared/data")
+            .standardizedFileURL
         var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: fallback.path, isDirectory: &isDir) && isDir.boolValue ? fallback : nil
+        return FileManager.default.fileExists(atPath: fallback.path, isDirectory: &isDir) && isDir.boolValue
+            ? fallback : nil
     }
 }
 
@@ -104,7 +106,8 @@ public enum TaskStream {
         let names = (try? fm.contentsOfDirectory(atPath: dataDir.path)) ?? []
         return names.filter { name in
             var d: ObjCBool = false
-            return !name.hasPrefix(".") && fm.fileExists(atPath: dataDir.appendingPathComponent(name).path, isDirectory: &d)
+            return !name.hasPrefix(".")
+                && fm.fileExists(atPath: dataDir.appendingPathComponent(name).path, isDirectory: &d)
                 && d.boolValue
         }.sorted()
     }

@@ -94,7 +94,8 @@ public enum DemoStream {
             let cut = (words.count * 2 + 2) / 3
             return (Array(words[..<cut]), Array(words[cut...]))
         }
-        func draw(_ n: Int, _ pick: ((train: [String], test: [String])) -> [String]) -> [[(word: String, category: Int)]] {
+        func draw(_ n: Int,
+                  _ pick: ((train: [String], test: [String])) -> [String]) -> [[(word: String, category: Int)]] {
             (0..<max(0, n)).map { i in
                 let c = (i + rng.below(categories.count)) % categories.count
                 let pool = pick(split[c])

@@ -61,7 +61,8 @@ public func validationSplit(train: [Example], count: Int, seed: UInt64) -> (trai
 }
 
 /// Carves a validation split of `fraction` (0–1) of `train`, rounded to the nearest example.
-public func validationSplit(train: [Example], fraction: Double, seed: UInt64) -> (train: [Example], validation: [Example]) {
+public func validationSplit(train: [Example], fraction: Double,
+                            seed: UInt64) -> (train: [Example], validation: [Example]) {
     let count = Int((min(max(fraction, 0), 1) * Double(train.count)).rounded())
     return validationSplit(train: train, count: count, seed: seed)
 }

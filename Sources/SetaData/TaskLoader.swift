@@ -32,7 +32,8 @@ public enum TaskLoader {
         if has.contains("train.jsonl") || has.contains("test.jsonl") {
             for f in ["train.jsonl", "test.jsonl"] where !has.contains(f) {
                 throw DataError.missingFile(
-                    path: folder.appendingPathComponent(f).path, reason: "a JSONL task needs train.jsonl and test.jsonl")
+                    path: folder.appendingPathComponent(f).path,
+                    reason: "a JSONL task needs train.jsonl and test.jsonl")
             }
             return .jsonl
         }
@@ -95,7 +96,9 @@ public enum TaskLoader {
                     prefix: prefix, input: row.sentence, suffix: "\nAnswer:",
                     target: " " + row.label, references: [row.label]))
             }
-            if examples.isEmpty { throw DataError.emptyTask(path: url.path, split: file.hasPrefix("train") ? "train" : "test") }
+            if examples.isEmpty {
+                throw DataError.emptyTask(path: url.path, split: file.hasPrefix("train") ? "train" : "test")
+            }
             return (examples, skipped)
         }
         let train = try split("train.json", strict: true)
@@ -148,7 +151,9 @@ public enum TaskLoader {
                     target: " " + first,
                     references: instance.output.values.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }))
             }
-            if examples.isEmpty { throw DataError.emptyTask(path: url.path, split: file.hasPrefix("train") ? "train" : "test") }
+            if examples.isEmpty {
+                throw DataError.emptyTask(path: url.path, split: file.hasPrefix("train") ? "train" : "test")
+            }
             return examples
         }
         let train = try split("train.json")
@@ -196,7 +201,9 @@ public enum TaskLoader {
                     throw DataError.malformedJSONL(path: url.path, line: lineNumber, detail: describe(error))
                 }
             }
-            if examples.isEmpty { throw DataError.emptyTask(path: url.path, split: file.hasPrefix("train") ? "train" : "test") }
+            if examples.isEmpty {
+                throw DataError.emptyTask(path: url.path, split: file.hasPrefix("train") ? "train" : "test")
+            }
             return examples
         }
         let train = try split("train.jsonl")
@@ -231,7 +238,9 @@ public enum TaskLoader {
 
     private static func firstByte(of url: URL) throws -> UInt8? {
         let data = try read(url)
-        return data.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) }
+        return data.first {
+            !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF)
+        }
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
@@ -244,7 +253,8 @@ public enum TaskLoader {
     /// A short, readable account of a decoding error (the coding path and what was expected).
     static func describe(_ error: Error) -> String {
         func path(_ keys: [CodingKey]) -> String {
-            keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            keys.isEmpty ? "the top level"
+                : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
         guard let e = error as? DecodingError else { return "\(error)" }
         switch e {

@@ -25,7 +25,9 @@ public struct GradientReduction {
             var flat = [Float](repeating: 0, count: filled)
             var at = 0
             for p in bucket {
-                if let g = p.grad { flat.withUnsafeMutableBufferPointer { _ = memcpy($0.baseAddress! + at, g.data, g.count * 4) } }
+                if let g = p.grad {
+                    flat.withUnsafeMutableBufferPointer { _ = memcpy($0.baseAddress! + at, g.data, g.count * 4) }
+                }
                 at += p.count
             }
             flat.withUnsafeMutableBufferPointer { communicator.allReduceSum($0) }
@@ -51,13 +53,21 @@ public struct GradientReduction {
         var start = 0
         while start < tensors.count {
             var end = start, filled = 0
-            while end < tensors.count, filled == 0 || filled + tensors[end].count <= bucketElements { filled += tensors[end].count; end += 1 }
+            while end < tensors.count, filled == 0 || filled + tensors[end].count <= bucketElements {
+                filled += tensors[end].count; end += 1
+            }
             var flat = [Float](repeating: 0, count: filled)
             var at = 0
-            for t in tensors[start..<end] { flat.withUnsafeMutableBufferPointer { _ = memcpy($0.baseAddress! + at, t.data, t.count * 4) }; at += t.count }
+            for t in tensors[start..<end] {
+                flat.withUnsafeMutableBufferPointer { _ = memcpy($0.baseAddress! + at, t.data, t.count * 4) }
+                at += t.count
+            }
             flat.withUnsafeMutableBufferPointer { communicator.allReduceSum($0) }
             at = 0
-            for t in tensors[start..<end] { flat.withUnsafeBufferPointer { _ = memcpy(t.data, $0.baseAddress! + at, t.count * 4) }; at += t.count }
+            for t in tensors[start..<end] {
+                flat.withUnsafeBufferPointer { _ = memcpy(t.data, $0.baseAddress! + at, t.count * 4) }
+                at += t.count
+            }
             start = end
         }
     }

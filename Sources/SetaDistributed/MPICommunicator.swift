@@ -10,7 +10,8 @@ public enum DistributedError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case let .unavailable(library, detail):
-            return "started by mpirun (OMPI_COMM_WORLD_SIZE is set) but Open MPI could not be used: \(library): \(detail). "
+            return "started by mpirun (OMPI_COMM_WORLD_SIZE is set) but Open MPI could not be used: "
+                + "\(library): \(detail). "
                 + "Install it (Debian: apt-get install libopenmpi-dev openmpi-bin) or run without mpirun"
         }
     }
@@ -37,7 +38,9 @@ public final class MPICommunicator: Communicator {
         }
         var rank: Int32 = 0, size: Int32 = 0
         let rc = seta_mpi_init(&rank, &size)
-        guard rc == 0 else { throw DistributedError.unavailable(library: library, detail: "MPI_Init failed with code \(rc)") }
+        guard rc == 0 else {
+            throw DistributedError.unavailable(library: library, detail: "MPI_Init failed with code \(rc)")
+        }
         let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? Int(size)
         return MPICommunicator(rank: Int(rank), size: Int(size), localSize: local)
     }
@@ -47,11 +50,19 @@ public final class MPICommunicator: Communicator {
     }
 
     public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) {
-        timed { chunks(values.count) { lo, n in check(seta_mpi_allreduce_sum_float(values.baseAddress! + lo, n), "MPI_Allreduce") } }
+        timed {
+            chunks(values.count) { lo, n in
+                check(seta_mpi_allreduce_sum_float(values.baseAddress! + lo, n), "MPI_Allreduce")
+            }
+        }
     }
 
     public func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) {
-        timed { chunks(values.count) { lo, n in check(seta_mpi_allreduce_sum_double(values.baseAddress! + lo, n), "MPI_Allreduce") } }
+        timed {
+            chunks(values.count) { lo, n in
+                check(seta_mpi_allreduce_sum_double(values.baseAddress! + lo, n), "MPI_Allreduce")
+            }
+        }
     }
 
     public func allGather(_ bytes: [UInt8]) -> [[UInt8]] {
@@ -62,7 +73,8 @@ public final class MPICommunicator: Communicator {
         let total = Int(counts.reduce(0, +))
         var all = [UInt8](repeating: 0, count: max(total, 1))
         bytes.withUnsafeBytes { mine in
-            check(seta_mpi_allgatherv_bytes(mine.baseAddress, Int32(bytes.count), &all, counts, displacements), "MPI_Allgatherv")
+            check(seta_mpi_allgatherv_bytes(mine.baseAddress, Int32(bytes.count), &all, counts, displacements),
+                  "MPI_Allgatherv")
         }
         return (0..<size).map { r in Array(all[Int(displacements[r])..<Int(displacements[r] + counts[r])]) }
     }

@@ -1,6 +1,7 @@
 // SETA's expert pool on one adapted projection W (out × in):
 //
-//   y = W x + s · Σ_b B_b A_b x + s · Σ_t g_t(x) · [ B_{U_t} A_{U_t} x + Σ_{b ∈ S_t} (B'_{t,b} A'_{t,b} − B_b A_b) x ]
+//   y = W x + s · Σ_b B_b A_b x
+//         + s · Σ_t g_t(x) · [ B_{U_t} A_{U_t} x + Σ_{b ∈ S_t} (B'_{t,b} A'_{t,b} − B_b A_b) x ]
 //
 // - shared expert: rank r_s in K sub-blocks b of rank k (rows of A, columns of B), always on;
 // - unique expert U_t per task (rank r_u, B = 0 at creation), plus S_t, the shared blocks task t split: task t
@@ -32,7 +33,8 @@ public final class Routing {
     func rowWeights(task t: Int, rows: Int) -> [Float]? {
         guard let first = weights.first, weights.contains(where: { t < $0.count && $0[t] != 0 }) else { return nil }
         if weights.allSatisfy({ $0 == first }) { return [Float](repeating: first[t], count: rows) }
-        precondition(rows % weights.count == 0, "routing: weights for \(weights.count) sequences, forward pass of \(rows) rows")
+        precondition(rows % weights.count == 0,
+                     "routing: weights for \(weights.count) sequences, forward pass of \(rows) rows")
         let perSequence = rows / weights.count
         var out = [Float](repeating: 0, count: rows)
         for (s, w) in weights.enumerated() where t < w.count {
@@ -78,7 +80,8 @@ public final class ExpertPool: ProjectionAdapter {
     public let routing: Routing
 
     public init(name: String, inFeatures: Int, outFeatures: Int, shape: Shape, routing: Routing, rng: inout SeededRNG) {
-        precondition(shape.sharedRank % shape.blocks == 0, "shared rank \(shape.sharedRank) must split into \(shape.blocks) blocks")
+        precondition(shape.sharedRank % shape.blocks == 0,
+                     "shared rank \(shape.sharedRank) must split into \(shape.blocks) blocks")
         self.name = name; self.shape = shape; self.inFeatures = inFeatures; self.outFeatures = outFeatures
         self.routing = routing
         let k = shape.blockRank, bound = 1 / Float(inFeatures).squareRoot()
@@ -97,7 +100,8 @@ public final class ExpertPool: ProjectionAdapter {
 
     /// Sets unique expert `target`'s A and B to the values of expert `source` (same rank; copies are not copied).
     public func copyUniqueExpert(_ source: Int, into target: Int) {
-        precondition(source != target && unique[source].a.shape == unique[target].a.shape, "cannot copy expert \(source) into \(target)")
+        precondition(source != target && unique[source].a.shape == unique[target].a.shape,
+                     "cannot copy expert \(source) into \(target)")
         unique[target].a.data.update(from: unique[source].a.data, count: unique[source].a.count)
         unique[target].b.data.update(from: unique[source].b.data, count: unique[source].b.count)
     }
@@ -120,13 +124,15 @@ public final class ExpertPool: ProjectionAdapter {
 
     /// Parameters stored for the experts (shared + every unique expert with its copies).
     public var storedParameterCount: Int {
-        (sharedA + sharedB).reduce(0) { $0 + $1.count } + unique.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } }
+        (sharedA + sharedB).reduce(0) { $0 + $1.count }
+            + unique.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } }
     }
 
     /// x: [N, in] → [N, out].
     public func delta(_ x: Tensor) -> Tensor {
         let s = shape.scale
-        let shared = matmul(matmul(x, concat(sharedA, axis: 0), transposeB: true), concat(sharedB, axis: 1), transposeB: true)
+        let shared = matmul(matmul(x, concat(sharedA, axis: 0), transposeB: true), concat(sharedB, axis: 1),
+                            transposeB: true)
         var y = scale(shared, s)                                                        // (N, out)
         let rows = x.count / inFeatures
         for (t, expert) in unique.enumerated() {

@@ -9,7 +9,8 @@ public final class LoRA: ProjectionAdapter {
     public let scale: Float
 
     public init(a: Tensor, b: Tensor, scale: Float) {
-        precondition(a.rank == 2 && b.rank == 2 && a.size(0) == b.size(1), "LoRA: A \(a.shape) and B \(b.shape) do not fit")
+        precondition(a.rank == 2 && b.rank == 2 && a.size(0) == b.size(1),
+                     "LoRA: A \(a.shape) and B \(b.shape) do not fit")
         self.a = a; self.b = b; self.scale = scale
     }
 

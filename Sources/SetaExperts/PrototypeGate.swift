@@ -3,13 +3,15 @@
 // Features are computed from the *frozen* base model (mean-pooled input embeddings of the prompt tokens), so
 // they never drift as adapters train. Per task the gate stores only statistics: the feature mean μ_t (a few KB)
 // and its share of one within-task scatter matrix common to all tasks. Scores are LDA's (nearest prototype under
-// the shared, shrunk covariance Σ): score_t(x) = μ_tᵀ Σ⁻¹ x − ½ μ_tᵀ Σ⁻¹ μ_t. What is frozen after a task is its
-// stored statistics; the derived rows Σ⁻¹ μ_t are recomputed whenever Σ changes. No earlier data is replayed.
+// the shared, shrunk covariance Σ): score_t(x) = μ_tᵀ Σ⁻¹ x − ½ μ_tᵀ Σ⁻¹ μ_t. What is frozen after a
+// task is its stored statistics; the derived rows Σ⁻¹ μ_t are recomputed whenever Σ changes. No earlier data
+// is replayed.
 import Foundation
 import SetaTensor
 
 public struct GateOptions: Codable, Equatable, Sendable {
-    /// Shrinkage λ toward a scaled identity: Σ_λ = (1 − λ) Σ + λ · tr(Σ)/d · I (needed: examples < dimensions).
+    /// Shrinkage λ toward a scaled identity: Σ_λ = (1 − λ) Σ + λ · tr(Σ)/d · I
+    /// (needed: examples < dimensions).
     public var shrinkage: Double = 0.2
     /// Hard top-1 (default) or soft top-k with this temperature on the scores.
     public var topK: Int = 1
@@ -48,7 +50,8 @@ public final class PrototypeGate {
 
     /// Adaptive expansion: adds task t's statistics from its training features, then re-derives the scores.
     public func addTask(features: [[Double]]) {
-        precondition(!features.isEmpty && features.allSatisfy { $0.count == dimension }, "gate: no or mis-sized features")
+        precondition(!features.isEmpty && features.allSatisfy { $0.count == dimension },
+                     "gate: no or mis-sized features")
         let d = dimension, n = Double(features.count)
         var mu = [Double](repeating: 0, count: d)
         for f in features { for j in 0..<d { mu[j] += f[j] / n } }
@@ -102,7 +105,10 @@ public final class PrototypeGate {
         var sigma = scatter.map { $0 / Double(max(total - means.count, 1)) }
         let trace = (0..<d).reduce(0.0) { $0 + sigma[$1 * d + $1] } / Double(d)
         let lambda = options.shrinkage
-        for i in 0..<d { for j in 0..<d { sigma[i * d + j] *= (1 - lambda) } ; sigma[i * d + i] += lambda * max(trace, 1e-12) }
+        for i in 0..<d {
+            for j in 0..<d { sigma[i * d + j] *= (1 - lambda) }
+            sigma[i * d + i] += lambda * max(trace, 1e-12)
+        }
         let chol = Cholesky(sigma, size: d)
         rows = means.map { chol.solve($0) }
         biases = zip(means, rows).map { -0.5 * zip($0, $1).reduce(0) { $0 + $1.0 * $1.1 } }

@@ -18,7 +18,8 @@ public final class RoutedLoRAs: ProjectionAdapter {
     }
 
     public func append(_ lora: LoRA) {
-        precondition(lora.b.size(0) == outFeatures, "routed LoRA: B \(lora.b.shape) does not give \(outFeatures) outputs")
+        precondition(lora.b.size(0) == outFeatures,
+                     "routed LoRA: B \(lora.b.shape) does not give \(outFeatures) outputs")
         experts.append(lora)
     }
 

@@ -24,7 +24,8 @@ public enum AdapterError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .unknownTarget(s):
-            return "unknown adapter target \"\(s)\": use q, k, v, o, gate, up, down (or *_proj), comma-separated, or all"
+            return "unknown adapter target \"\(s)\": use q, k, v, o, gate, up, down (or *_proj), "
+                + "comma-separated, or all"
         case let .invalidConfig(why): return "invalid adapter configuration: \(why)"
         }
     }

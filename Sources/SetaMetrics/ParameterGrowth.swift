@@ -9,9 +9,11 @@ public enum ParameterGrowthError: Error, Equatable, CustomStringConvertible, Sen
     public var description: String {
         switch self {
         case .countMismatch(let stored, let independent):
-            return "parameter growth: \(stored) stored counts but \(independent) independent-expert counts, expected one of each per task"
+            return "parameter growth: \(stored) stored counts but \(independent) independent-expert counts, "
+                + "expected one of each per task"
         case .invalidCount(let task, let stored, let independent):
-            return "parameter growth after task \(task): stored \(stored), independent \(independent); expected stored ≥ 0 and independent > 0"
+            return "parameter growth after task \(task): stored \(stored), independent \(independent); "
+                + "expected stored ≥ 0 and independent > 0"
         }
     }
 }

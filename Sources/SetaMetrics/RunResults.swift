@@ -37,9 +37,10 @@ public enum ResultsFileError: Error, Equatable, CustomStringConvertible, Sendabl
 /// The record of one run. JSON keys are snake_case; absent values are written as `null`, never omitted.
 public struct RunResults: Codable, Equatable, Sendable {
     public static func == (a: Self, b: Self) -> Bool {   // unmeasured cells (NaN) equal each other
-        a.method == b.method && a.model == b.model && a.seed == b.seed && a.benchmark == b.benchmark && a.tasks == b.tasks
-            && sameScores(a.matrix, b.matrix) && a.zeroShot == b.zeroShot && a.metrics == b.metrics && a.params == b.params
-            && a.routingAccuracy == b.routingAccuracy && a.sharedUtilisation == b.sharedUtilisation && a.config == b.config
+        a.method == b.method && a.model == b.model && a.seed == b.seed && a.benchmark == b.benchmark
+            && a.tasks == b.tasks && sameScores(a.matrix, b.matrix) && a.zeroShot == b.zeroShot
+            && a.metrics == b.metrics && a.params == b.params && a.routingAccuracy == b.routingAccuracy
+            && a.sharedUtilisation == b.sharedUtilisation && a.config == b.config
     }
 
     public var method: String

@@ -11,7 +11,8 @@ func allReduceBenchmark() throws {
         return
     }
     if world.rank == 0 { print("MPI_Allreduce (sum, float32, in place) over \(world.size) ranks") }
-    for (count, label) in [(460_800, "LoRA r8 q,v gradients"), (1_200_000, "SETA trainable tensors"), (1 << 22, "one 16 MB bucket")] {
+    for (count, label) in [(460_800, "LoRA r8 q,v gradients"), (1_200_000, "SETA trainable tensors"),
+                           (1 << 22, "one 16 MB bucket")] {
         var values = [Float](repeating: 1, count: count)
         var times: [Double] = []
         for i in 0..<(quick ? 8 : 30) {
@@ -22,8 +23,8 @@ func allReduceBenchmark() throws {
         }
         let median = times.sorted()[times.count / 2]
         if world.rank == 0 {
-            print(String(format: "  %-26@ %9d floats %8.3f ms  %6.2f GB/s algorithm bandwidth", label as NSString, count,
-                         median * 1e3, Double(count * 4) / median / 1e9))
+            print(String(format: "  %-26@ %9d floats %8.3f ms  %6.2f GB/s algorithm bandwidth", label as NSString,
+                         count, median * 1e3, Double(count * 4) / median / 1e9))
         }
     }
     world.finalize()

@@ -39,18 +39,21 @@ func report(_ name: String, flops: Double, seconds: Double) {
 }
 
 var rng = SeededRNG(seed: 0)
-print("Seta micro-benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, BLAS threads \(BLAS.threads), peak \(Int(peakGFLOPS)) GFLOPS (SETA_PEAK_GFLOPS)")
+print("Seta micro-benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, BLAS threads \(BLAS.threads), "
+      + "peak \(Int(peakGFLOPS)) GFLOPS (SETA_PEAK_GFLOPS)")
 print("GEMM (linear: x[N, in] · W[out, in]ᵀ)")
-for (n, inF, outF, label) in [(512, 576, 576, "q/o proj"), (512, 576, 192, "k/v proj"), (512, 576, 1536, "gate/up proj"),
-                              (512, 1536, 576, "down proj"), (128, 576, 49152, "LM head"), (2048, 2048, 2048, "square")] {
+for (n, inF, outF, label) in [(512, 576, 576, "q/o proj"), (512, 576, 192, "k/v proj"),
+                              (512, 576, 1536, "gate/up proj"), (512, 1536, 576, "down proj"),
+                              (128, 576, 49152, "LM head"), (2048, 2048, 2048, "square")] {
     let x = Tensor.randn([n, inF], rng: &rng), w = Tensor.randn([outF, inF], rng: &rng)
     let s = measure { _ = linear(x, w) }
     report("  \(label) \(n)×\(inF)→\(outF)", flops: 2.0 * Double(n * inF * outF), seconds: s)
 }
 if BFloat16.isSupported {
     print("GEMM with bf16 weights (seta --weights bf16: AVX-512 BF16, float32 accumulation; inputs converted per call)")
-    for (n, inF, outF, label) in [(512, 576, 576, "q/o proj"), (512, 576, 1536, "gate/up proj"), (512, 1536, 576, "down proj"),
-                                  (128, 576, 49152, "LM head"), (1, 576, 1536, "gate/up, one token")] {
+    for (n, inF, outF, label) in [(512, 576, 576, "q/o proj"), (512, 576, 1536, "gate/up proj"),
+                                  (512, 1536, 576, "down proj"), (128, 576, 49152, "LM head"),
+                                  (1, 576, 1536, "gate/up, one token")] {
         let x = Tensor.randn([n, inF], rng: &rng), w = FrozenBF16Weight(Tensor.randn([outF, inF], rng: &rng))
         let s = measure { _ = linear(x, w) }
         report("  \(label) \(n)×\(inF)→\(outF)", flops: 2.0 * Double(n * inF * outF), seconds: s)
@@ -60,7 +63,8 @@ if BFloat16.isSupported {
 }
 print("GEMM forward + backward (dX and dW) of a trainable linear")
 for (n, inF, outF) in [(512, 576, 1536)] {
-    let x = Tensor.randn([n, inF], rng: &rng, requiresGrad: true), w = Tensor.randn([outF, inF], rng: &rng, requiresGrad: true)
+    let x = Tensor.randn([n, inF], rng: &rng, requiresGrad: true)
+    let w = Tensor.randn([outF, inF], rng: &rng, requiresGrad: true)
     let seed = Tensor.randn([n, outF], rng: &rng)
     let s = measure { x.zeroGrad(); w.zeroGrad(); linear(x, w).backward(gradient: seed) }
     report("  \(n)×\(inF)→\(outF) fwd+bwd", flops: 6.0 * Double(n * inF * outF), seconds: s)
@@ -100,5 +104,6 @@ if let i = CommandLine.arguments.firstIndex(of: "--model"), i + 1 < CommandLine.
         let g = try lm.generate(promptIds: prompt, options: GenerationOptions(maxNewTokens: 64))
         rates.append(g.decodeTokensPerSecond)
     }
-    print(String(format: "  generate 16 + 64 tokens, greedy: %.1f tokens/s (median of %d)", rates.sorted()[rates.count / 2], rates.count))
+    print(String(format: "  generate 16 + 64 tokens, greedy: %.1f tokens/s (median of %d)",
+                 rates.sorted()[rates.count / 2], rates.count))
 }

@@ -48,7 +48,8 @@ public final class LanguageModel {
             padTokenId: gguf["tokenizer.ggml.padding_token_id"]?.int,
             unknownTokenId: gguf["tokenizer.ggml.unknown_token_id"]?.int, source: file)
         try checkVocabulary(tokenizer, network, file)
-        let template = (gguf["tokenizer.chat_template"]?.string ?? "").contains("SmolLM") ? ChatTemplate.smolLM2 : .chatML
+        let template = (gguf["tokenizer.chat_template"]?.string ?? "").contains("SmolLM")
+            ? ChatTemplate.smolLM2 : .chatML
         return LanguageModel(network: network, tokenizer: tokenizer, chatTemplate: template, source: file)
     }
 
@@ -58,7 +59,8 @@ public final class LanguageModel {
             !FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
         }
         guard missing.isEmpty else {
-            throw ModelError.missingFile(folder.path, missing.joined(separator: " and ") + (missing.count == 1 ? " is missing" : " are missing"))
+            throw ModelError.missingFile(
+                folder.path, missing.joined(separator: " and ") + (missing.count == 1 ? " is missing" : " are missing"))
         }
         let network = try LlamaModel.load(huggingFaceFolder: folder)
         let tokenizer = try BPETokenizer(tokenizerJSON: tokenizerURL)
@@ -68,7 +70,8 @@ public final class LanguageModel {
 
     private static func checkVocabulary(_ tokenizer: BPETokenizer, _ network: LlamaModel, _ file: String) throws {
         guard tokenizer.vocabularySize <= network.config.vocabSize else {
-            throw ModelError.invalidConfig(file, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(network.config.vocabSize) embeddings")
+            throw ModelError.invalidConfig(file, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model "
+                                           + "only \(network.config.vocabSize) embeddings")
         }
     }
 
@@ -81,7 +84,8 @@ public final class LanguageModel {
     public func validate(ids: [Int]) throws {
         guard !ids.isEmpty else { throw ModelError.invalidInput("the prompt is empty: give at least one token") }
         if let bad = ids.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
-            throw ModelError.invalidInput("token id \(bad) is outside the vocabulary (0..<\(config.vocabSize)) of \(source)")
+            throw ModelError.invalidInput(
+                "token id \(bad) is outside the vocabulary (0..<\(config.vocabSize)) of \(source)")
         }
     }
 

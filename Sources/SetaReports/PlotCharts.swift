@@ -9,7 +9,9 @@ struct PlotArea {
     let xRange: ClosedRange<Double>, yRange: ClosedRange<Double>
 
     func px(_ v: Double) -> Double { x + width * (v - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) }
-    func py(_ v: Double) -> Double { y + height * (1 - (v - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound)) }
+    func py(_ v: Double) -> Double {
+        y + height * (1 - (v - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound))
+    }
 
     /// Horizontal grid lines with y tick labels, x tick marks with labels, the axes and their titles.
     func drawAxes(on svg: inout SVGCanvas, xTicks: [(Double, String)], yTicks: [(Double, String)], xTitle: String,
@@ -24,7 +26,9 @@ struct PlotArea {
             svg.add(svgLine(px(v), y + height, px(v), y + height + 4, stroke: SVGStyle.axis))
             svg.add(svgText(label, x: px(v), y: y + height + 17, size: 11, anchor: "middle", fill: SVGStyle.muted))
         }
-        if !xTitle.isEmpty { svg.add(svgText(xTitle, x: x + width / 2, y: y + height + 34, size: 12, anchor: "middle")) }
+        if !xTitle.isEmpty {
+            svg.add(svgText(xTitle, x: x + width / 2, y: y + height + 34, size: 12, anchor: "middle"))
+        }
         if let yTitle {
             let left = x - 6 - (yTicks.map { textWidth($0.1, size: 11) }.max() ?? 0) - 12
             svg.add(svgText(yTitle, x: left, y: y + height / 2, size: 12, anchor: "middle", rotate: -90))
@@ -83,7 +87,8 @@ func marker(_ shape: Int, _ x: Double, _ y: Double, size: Double, fill: String, 
 
 /// The line key of the task-curve plots (this file and PlotTaskPanels.swift).
 let taskLineKey = [LegendEntry(label: "after training on the task", colour: SVGStyle.muted),
-                   LegendEntry(label: "before it (transfer)", colour: SVGStyle.muted, dash: "5 4", marker: false, opacity: 0.7)]
+                   LegendEntry(label: "before it (transfer)", colour: SVGStyle.muted, dash: "5 4", marker: false,
+                               opacity: 0.7)]
 
 /// Task `j`'s scores in group `g` (the mean over its runs) as (stage, score): the zero-shot score at stage 0, then
 /// the score after each task k at stage k; cells not measured (NaN, `--eval-tasks seen`) are left out.
@@ -145,7 +150,8 @@ func taskCurvesSVG(benchmark: String, groups: [ReportGroup], showModel: Bool) ->
                 svg.add(svgPolyline(run.map { (area.px($0.x), area.py($0.y)) }, stroke: colour, width: 1.5,
                                     dash: "5 4", opacity: 0.7, className: "task-line"))
             }
-            svg.add(svgPolyline(after.map { (area.px($0.x), area.py($0.y)) }, stroke: colour, width: 2, className: "task-line"))
+            svg.add(svgPolyline(after.map { (area.px($0.x), area.py($0.y)) }, stroke: colour, width: 2,
+                                className: "task-line"))
             for point in after where point.x >= trained {
                 let big = point.x == trained
                 svg.add(marker(shape, area.px(point.x), area.py(point.y), size: big ? 5 : 3, fill: colour,
@@ -180,18 +186,21 @@ func parameterGrowthSVG(benchmark: String, groups: [ReportGroup], showModel: Boo
     let plotW = max(360, 56 * Double(t)), plotH = 260.0
 
     // One independent line: grey. Several (methods record different ranks): each dashed in its first method's colour.
-    let colourOf = Dictionary(series.enumerated().map { (seriesName($1.group, showModel: showModel), SVGStyle.colour($0)) },
-                              uniquingKeysWith: { first, _ in first })
+    let colourOf = Dictionary(
+        series.enumerated().map { (seriesName($1.group, showModel: showModel), SVGStyle.colour($0)) },
+        uniquingKeysWith: { first, _ in first })
     func independentColour(_ line: (values: [Int], methods: [String], firstSeries: String)) -> String {
         independent.count > 1 ? colourOf[line.firstSeries]! : SVGStyle.axis
     }
     var entries = series.enumerated().map { i, s -> LegendEntry in
-        var label = "\(seriesName(s.group, showModel: showModel)): \(formatCount(s.stored.last!)) after task \(s.stored.count)"
+        var label = "\(seriesName(s.group, showModel: showModel)): \(formatCount(s.stored.last!)) "
+            + "after task \(s.stored.count)"
         if let ratio = s.group.parameterRatio { label += String(format: " (%.0f%% of independent)", 100 * ratio.mean) }
         return LegendEntry(label: label, colour: SVGStyle.colour(i), shape: i)
     }
     entries += independent.map { line in
-        LegendEntry(label: "independent experts" + (independent.count > 1 ? " (rank of \(line.methods.joined(separator: ", ")))" : ""),
+        LegendEntry(label: "independent experts"
+                        + (independent.count > 1 ? " (rank of \(line.methods.joined(separator: ", ")))" : ""),
                     colour: independentColour(line), dash: "7 5", marker: false)
     }
     let title = "Stored adapter parameters: \(benchmark)"

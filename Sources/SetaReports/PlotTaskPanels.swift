@@ -50,15 +50,17 @@ func taskPanelsSVG(benchmark: String, groups sequential: [ReportGroup], showMode
     svg.add(svgText(subtitle, x: left, y: 48, size: 12, fill: SVGStyle.muted))
 
     let tickStep = t > 10 ? 5.0 : 2.0
-    let xTicks = stride(from: xStart, through: Double(t), by: 1).filter { $0 == 0 || $0.truncatingRemainder(dividingBy: tickStep) == 0 }
+    let xTicks = stride(from: xStart, through: Double(t), by: 1)
+        .filter { $0 == 0 || $0.truncatingRemainder(dividingBy: tickStep) == 0 }
     for j in 0..<t {
         let panelX = left + Double(j % columns) * panelW, panelY = top + Double(j / columns) * panelH
         let area = PlotArea(x: panelX + 34, y: panelY + 24, width: plotW, height: plotH,
                             xRange: (xStart - 0.5)...(Double(t) + 0.5), yRange: 0...100)
         let trained = Double(j + 1)
-        svg.add(#"<rect x="\#(fmt(area.px(trained - 0.5)))" y="\#(fmt(area.y))" width="\#(fmt(area.px(1) - area.px(0)))" "#
-                + #"height="\#(fmt(plotH))" fill="\#(bandColour)"/>"#)
-        svg.add(svgText("\(j + 1) \(shortName(tasks[j], limit: 22))", x: area.x, y: panelY + 14, size: labelSize, weight: "bold"))
+        svg.add(#"<rect x="\#(fmt(area.px(trained - 0.5)))" y="\#(fmt(area.y))" "#
+                + #"width="\#(fmt(area.px(1) - area.px(0)))" height="\#(fmt(plotH))" fill="\#(bandColour)"/>"#)
+        svg.add(svgText("\(j + 1) \(shortName(tasks[j], limit: 22))", x: area.x, y: panelY + 14, size: labelSize,
+                        weight: "bold"))
         area.drawAxes(on: &svg, xTicks: xTicks.map { ($0, fmt($0)) }, yTicks: [0.0, 50, 100].map { ($0, fmt($0)) },
                       xTitle: j / columns == rows - 1 ? "after task" : "", yTitle: nil)
         for (i, g) in sequential.enumerated() {
@@ -70,12 +72,13 @@ func taskPanelsSVG(benchmark: String, groups sequential: [ReportGroup], showMode
                     svg.add(svgPolyline(run.map { (area.px($0.x), area.py($0.y)) }, stroke: colour, width: 1.5,
                                         dash: "5 4", opacity: 0.7, className: "task-line"))
                 } else if run[0].x < trained - 1 {   // the stage before training starts the solid line
-                    svg.add(#"<circle class="transfer-point" cx="\#(fmt(area.px(run[0].x)))" cy="\#(fmt(area.py(run[0].y)))" "#
-                            + #"r="2" fill="\#(colour)" fill-opacity="0.7"/>"#)
+                    svg.add(#"<circle class="transfer-point" cx="\#(fmt(area.px(run[0].x)))" "#
+                            + #"cy="\#(fmt(area.py(run[0].y)))" r="2" fill="\#(colour)" fill-opacity="0.7"/>"#)
                 }
             }
             for run in consecutiveRuns(after) where run.count > 1 {
-                svg.add(svgPolyline(run.map { (area.px($0.x), area.py($0.y)) }, stroke: colour, width: 1.8, className: "task-line"))
+                svg.add(svgPolyline(run.map { (area.px($0.x), area.py($0.y)) }, stroke: colour, width: 1.8,
+                                    className: "task-line"))
             }
             if let point = after.first(where: { $0.x == trained }) {
                 svg.add(marker(i, area.px(point.x), area.py(point.y), size: 4, fill: colour, stroke: "white"))

@@ -17,7 +17,8 @@ extension ComparisonReport {
         var files: [PlotFile] = []
         for (benchmark, groups) in benchmarks {
             for g in groups {
-                let name = "heatmap-\(slug(benchmark))-\(slug(g.method))" + (hasSeveralModels ? "-\(slug(g.model))" : "")
+                let name = "heatmap-\(slug(benchmark))-\(slug(g.method))"
+                    + (hasSeveralModels ? "-\(slug(g.model))" : "")
                 files.append(PlotFile(name: name + ".svg", svg: heatmapSVG(g)))
             }
             if let svg = taskCurvesSVG(benchmark: benchmark, groups: groups, showModel: hasSeveralModels) {
@@ -50,12 +51,15 @@ func heatmapSVG(_ g: ReportGroup) -> String {
     let matrix = g.meanMatrix, zeroShot = g.meanZeroShot, t = g.tasks.count
     let allValues = (matrix.flatMap { $0 } + (zeroShot ?? [])).filter { !$0.isNaN }   // NaN: not measured
     let integral = allValues.allSatisfy { $0 == $0.rounded() }
-    func value(_ x: Double) -> String { x.isNaN ? "not measured" : integral ? String(format: "%.0f", x) : formatScore(x) }
+    func value(_ x: Double) -> String {
+        x.isNaN ? "not measured" : integral ? String(format: "%.0f", x) : formatScore(x)
+    }
 
     let cellW = 58.0, cellH = 34.0, labelSize = 12.0
     let rowLabels = matrix.count == t ? (0..<t).map { taskLabel(g.tasks, $0) } : ["multi-task"]
     let columnLabels = (0..<t).map { taskLabel(g.tasks, $0) }
-    let rowLabelWidth = (rowLabels + (zeroShot == nil ? [] : ["zero-shot"])).map { textWidth($0, size: labelSize) }.max()!
+    let rowLabelWidth = (rowLabels + (zeroShot == nil ? [] : ["zero-shot"]))
+        .map { textWidth($0, size: labelSize) }.max()!
     let columnLabelWidth = columnLabels.map { textWidth($0, size: labelSize) }.max()!
     let rotate = columnLabelWidth > cellW - 8
     let angle = 40.0
@@ -107,8 +111,10 @@ func heatmapSVG(_ g: ReportGroup) -> String {
     // The diagonal (each task just after training on it) outlined.
     if matrix.count == t {
         for k in 0..<t {
-            svg.add(#"<rect x="\#(fmt(gridLeft + Double(k) * cellW + 1))" y="\#(fmt(matrixTop + Double(k) * cellH + 1))" "#
-                    + #"width="\#(fmt(cellW - 2))" height="\#(fmt(cellH - 2))" fill="none" stroke="white" stroke-width="2"/>"#)
+            svg.add(#"<rect x="\#(fmt(gridLeft + Double(k) * cellW + 1))" "#
+                    + #"y="\#(fmt(matrixTop + Double(k) * cellH + 1))" "#
+                    + #"width="\#(fmt(cellW - 2))" height="\#(fmt(cellH - 2))" "#
+                    + #"fill="none" stroke="white" stroke-width="2"/>"#)
         }
     }
     for (j, label) in columnLabels.enumerated() {

@@ -94,7 +94,9 @@ public struct ReportRun: Equatable, Sendable {
         var files: [URL] = []
         for path in paths {
             var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw .notFound(path: path) }
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw .notFound(path: path)
+            }
             let url = URL(fileURLWithPath: path)
             let found = isFolder.boolValue ? resultsFiles(below: url) : [url]
             guard !found.isEmpty else { throw .noResults(path: path) }
@@ -131,7 +133,8 @@ public struct Statistic: Codable, Equatable, Sendable {
         let mean = xs.reduce(0, +) / Double(xs.count)
         self.mean = mean
         self.n = xs.count
-        sd = xs.count < 2 ? nil : (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count - 1)).squareRoot()
+        sd = xs.count < 2 ? nil
+            : (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count - 1)).squareRoot()
     }
 
     private enum CodingKeys: String, CodingKey { case mean, sd, n }
@@ -177,7 +180,9 @@ public struct ReportGroup: Equatable, Sendable {
     public var fwt: Statistic? { Statistic(runs.map(\.results.metrics.fwt)) }
     public var forgetting: Statistic? { Statistic(runs.map(\.results.metrics.forgetting)) }
     /// Parameters stored after the last task.
-    public var storedParameters: Statistic? { Statistic(runs.map { $0.results.params?.storedAfterTask.last.map(Double.init) }) }
+    public var storedParameters: Statistic? {
+        Statistic(runs.map { $0.results.params?.storedAfterTask.last.map(Double.init) })
+    }
     /// Stored parameters after the last task as a share of independent experts' (1 = as many).
     public var parameterRatio: Statistic? { Statistic(runs.map { $0.results.params?.ratio.last }) }
     public var routingAccuracy: Statistic? { Statistic(runs.map(\.results.routingAccuracy)) }
@@ -209,7 +214,8 @@ public struct ComparisonReport: Equatable, Sendable {
             let model = r.model + (r.recordedWeights.map { " (\($0) weights)" } ?? "")   // not averaged with f32
             let key = [benchmark, model, r.method].joined(separator: "\u{0}")
             guard var group = byKey[key] else {
-                byKey[key] = ReportGroup(benchmark: benchmark, model: model, method: r.method, tasks: r.tasks, runs: [run])
+                byKey[key] = ReportGroup(benchmark: benchmark, model: model, method: r.method, tasks: r.tasks,
+                                         runs: [run])
                 continue
             }
             let first = group.runs[0]
@@ -242,7 +248,11 @@ public struct ComparisonReport: Equatable, Sendable {
     public var benchmarks: [(name: String, groups: [ReportGroup])] {
         var out: [(name: String, groups: [ReportGroup])] = []
         for g in groups {
-            if out.last?.name == g.benchmark { out[out.count - 1].groups.append(g) } else { out.append((g.benchmark, [g])) }
+            if out.last?.name == g.benchmark {
+                out[out.count - 1].groups.append(g)
+            } else {
+                out.append((g.benchmark, [g]))
+            }
         }
         return out
     }

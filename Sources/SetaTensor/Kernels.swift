@@ -96,7 +96,8 @@ enum Kernel {
 
     /// y[i] = exp(x[i] − shift) (y may equal x); returns Σ y (float32 lanes, summed at the end).
     @discardableResult
-    static func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    static func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+                           shift: Float) -> Float {
         let sh = KVec(repeating: shift)
         var s0 = KVec(), s1 = KVec()
         var i = 0

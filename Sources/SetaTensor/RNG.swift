@@ -52,7 +52,8 @@ import Foundation
 
 extension Tensor {
     /// Normal(0, std²) entries.
-    public static func randn(_ shape: [Int], std: Float = 1, rng: inout SeededRNG, requiresGrad: Bool = false) -> Tensor {
+    public static func randn(_ shape: [Int], std: Float = 1, rng: inout SeededRNG,
+                             requiresGrad: Bool = false) -> Tensor {
         let t = Tensor.empty(shape)
         for i in 0..<t.count { t.data[i] = rng.normal() * std }
         t.requiresGrad = requiresGrad

@@ -10,7 +10,8 @@ public struct AddedToken: Equatable, Sendable {
     /// Only match when not inside a word.
     public var singleWord: Bool
 
-    public init(content: String, id: Int, special: Bool = true, lstrip: Bool = false, rstrip: Bool = false, singleWord: Bool = false) {
+    public init(content: String, id: Int, special: Bool = true, lstrip: Bool = false, rstrip: Bool = false,
+                singleWord: Bool = false) {
         self.content = content
         self.id = id
         self.special = special

@@ -20,7 +20,8 @@ struct BPEModel {
     let ignoreMerges: Bool
 
     /// - Parameter source: used in error messages (file path or a description).
-    init(tokens: [String], merges: [(String, String)], unknownTokenId: Int?, ignoreMerges: Bool, source: String) throws {
+    init(tokens: [String], merges: [(String, String)], unknownTokenId: Int?, ignoreMerges: Bool,
+         source: String) throws {
         self.tokens = tokens
         var vocabulary: [String: Int] = [:]
         vocabulary.reserveCapacity(tokens.count)

@@ -134,7 +134,8 @@ public final class BPETokenizer: @unchecked Sendable {
         try merges.enumerated().map { index, m in
             let parts = m.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2 else {
-                throw TokenizerError.malformed(file: source, reason: "merge #\(index) '\(m)' is not two tokens separated by one space")
+                throw TokenizerError.malformed(
+                    file: source, reason: "merge #\(index) '\(m)' is not two tokens separated by one space")
             }
             return (String(parts[0]), String(parts[1]))
         }

@@ -31,7 +31,8 @@ public struct ChatTemplate: Equatable, Sendable {
         endToken: "<|im_end|>")
 
     /// Plain ChatML without a default system prompt.
-    public static let chatML = ChatTemplate(defaultSystemPrompt: nil, startToken: "<|im_start|>", endToken: "<|im_end|>")
+    public static let chatML = ChatTemplate(defaultSystemPrompt: nil, startToken: "<|im_start|>",
+                                            endToken: "<|im_end|>")
 
     public init(defaultSystemPrompt: String?, startToken: String, endToken: String) {
         self.defaultSystemPrompt = defaultSystemPrompt

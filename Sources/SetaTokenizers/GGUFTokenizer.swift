@@ -26,7 +26,8 @@ extension BPETokenizer {
         guard let preTokenizer = PreTokenizer.forGGUF(pre: pre ?? "gpt2") else {
             throw TokenizerError.unsupported(file: source, component: "tokenizer.ggml.pre", type: pre ?? "nil")
         }
-        for (name, id) in [("bos", bosTokenId), ("eos", eosTokenId), ("padding", padTokenId), ("unknown", unknownTokenId)] {
+        for (name, id) in [("bos", bosTokenId), ("eos", eosTokenId), ("padding", padTokenId),
+                           ("unknown", unknownTokenId)] {
             if let id, id >= tokens.count {
                 throw TokenizerError.invalidVocabulary(
                     file: source, reason: "\(name) token id \(id) is outside the \(tokens.count)-token vocabulary")

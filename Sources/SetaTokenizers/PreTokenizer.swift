@@ -24,9 +24,11 @@ public indirect enum PreTokenizer: Equatable, Sendable {
     /// first, then GPT-2 ByteLevel. Differs from `smolLM2` only around non-ASCII numerals (e.g. "½", "٣").
     public static let smolLM2DigitsSplit: PreTokenizer = .sequence([.digits(individual: true), .gpt2])
     /// Llama-3: Split(llama-3 regex) then ByteLevel without regex.
-    public static let llama3: PreTokenizer = .sequence([.split(.llama3), .byteLevel(addPrefixSpace: false, useRegex: false)])
+    public static let llama3: PreTokenizer = .sequence([.split(.llama3),
+                                                        .byteLevel(addPrefixSpace: false, useRegex: false)])
     /// Qwen2: Split(qwen2 regex) then ByteLevel without regex.
-    public static let qwen2: PreTokenizer = .sequence([.split(.qwen2), .byteLevel(addPrefixSpace: false, useRegex: false)])
+    public static let qwen2: PreTokenizer = .sequence([.split(.qwen2),
+                                                       .byteLevel(addPrefixSpace: false, useRegex: false)])
 
     /// The pre-tokenizer that `transformers` uses for a GGUF `tokenizer.ggml.pre` value, or nil if unknown.
     public static func forGGUF(pre: String) -> PreTokenizer? {
@@ -51,9 +53,11 @@ public enum SplitPattern: String, CaseIterable, Sendable {
         case .gpt2:
             return #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
         case .llama3:
-            return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+            return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|"#
+                + #"\s*[\r\n]+|\s+(?!\S)|\s+"#
         case .qwen2:
-            return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+            return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"#
+                + #"\s*[\r\n]+|\s+(?!\S)|\s+"#
         }
     }
 
@@ -194,7 +198,8 @@ private func scan(_ buffer: ScalarBuffer, _ r: Range<Int>, pattern: SplitPattern
 
 /// End of the GPT-2 regex match starting at `i` (every position starts a non-empty match).
 @inline(__always)
-private func gpt2Match(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ c: UnsafeBufferPointer<CharClass>, _ i: Int, _ end: Int) -> Int {
+private func gpt2Match(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ c: UnsafeBufferPointer<CharClass>, _ i: Int,
+                       _ end: Int) -> Int {
     let first = s[i]
     // 's|'t|'re|'ve|'m|'ll|'d (case-sensitive)
     if first == "'" && i + 1 < end {
@@ -239,7 +244,8 @@ private func lowerASCII(_ s: Unicode.Scalar) -> Unicode.Scalar {
 
 /// End of the Llama-3 (maxDigits 3) / Qwen2 (maxDigits 1) regex match starting at `i`.
 @inline(__always)
-private func llamaMatch(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ c: UnsafeBufferPointer<CharClass>, _ i: Int, _ end: Int, maxDigits: Int) -> Int {
+private func llamaMatch(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ c: UnsafeBufferPointer<CharClass>, _ i: Int,
+                        _ end: Int, maxDigits: Int) -> Int {
     let first = s[i]
     let cls = c[i]
     // (?i:'s|'t|'re|'ve|'m|'ll|'d)

@@ -29,7 +29,9 @@ extension BPETokenizer {
             throw TokenizerError.malformed(file: file, reason: "missing object 'model'")
         }
         let modelType = model["type"] as? String ?? "BPE"
-        guard modelType == "BPE" else { throw TokenizerError.unsupported(file: file, component: "model", type: modelType) }
+        guard modelType == "BPE" else {
+            throw TokenizerError.unsupported(file: file, component: "model", type: modelType)
+        }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
             if let v = model[key] as? String, !v.isEmpty {
                 throw TokenizerError.unsupported(file: file, component: "model option", type: "\(key)=\(v)")
@@ -49,7 +51,8 @@ extension BPETokenizer {
         pairs.reserveCapacity(vocab.count)
         for (token, value) in vocab {
             guard let id = Self.integer(value), id >= 0 else {
-                throw TokenizerError.malformed(file: file, reason: "vocab entry '\(token)' has no non-negative integer id")
+                throw TokenizerError.malformed(
+                    file: file, reason: "vocab entry '\(token)' has no non-negative integer id")
             }
             guard id < idLimit else {
                 throw TokenizerError.malformed(
@@ -100,7 +103,8 @@ extension BPETokenizer {
                 if let s = item as? String {
                     let parts = s.split(separator: " ", omittingEmptySubsequences: false)
                     guard parts.count == 2 else {
-                        throw TokenizerError.malformed(file: file, reason: "merge #\(i) '\(s)' is not two tokens separated by one space")
+                        throw TokenizerError.malformed(
+                            file: file, reason: "merge #\(i) '\(s)' is not two tokens separated by one space")
                     }
                     merges.append((String(parts[0]), String(parts[1])))
                 } else if let p = item as? [String], p.count == 2 {
@@ -121,14 +125,18 @@ extension BPETokenizer {
 
         let normalizer = try Self.parseNormalizer(root["normalizer"], file: file)
         guard let preTokenizer = try Self.parsePreTokenizer(root["pre_tokenizer"], file: file) else {
-            throw TokenizerError.unsupported(file: file, component: "pre_tokenizer", type: "null (a byte-level BPE needs ByteLevel)")
+            throw TokenizerError.unsupported(file: file, component: "pre_tokenizer",
+                                             type: "null (a byte-level BPE needs ByteLevel)")
         }
         guard preTokenizer.containsByteLevel else {
-            throw TokenizerError.unsupported(file: file, component: "pre_tokenizer", type: "\(preTokenizer) without ByteLevel")
+            throw TokenizerError.unsupported(file: file, component: "pre_tokenizer",
+                                             type: "\(preTokenizer) without ByteLevel")
         }
         if let decoder = root["decoder"], !(decoder is NSNull) {
             let type = (decoder as? [String: Any])?["type"] as? String ?? "?"
-            guard type == "ByteLevel" else { throw TokenizerError.unsupported(file: file, component: "decoder", type: type) }
+            guard type == "ByteLevel" else {
+                throw TokenizerError.unsupported(file: file, component: "decoder", type: type)
+            }
         }
 
         // Special ids from tokenizer_config.json next to the file.
@@ -138,14 +146,16 @@ extension BPETokenizer {
            let config = (try? JSONSerialization.jsonObject(with: configData)) as? [String: Any] {
             for key in ["bos_token", "eos_token", "pad_token"] {
                 let content = (config[key] as? String) ?? ((config[key] as? [String: Any])?["content"] as? String)
-                if let content, let id = added.first(where: { $0.content == content })?.id ?? vocab[content].flatMap(Self.integer) {
+                if let content,
+                   let id = added.first(where: { $0.content == content })?.id ?? vocab[content].flatMap(Self.integer) {
                     special[key] = id
                 }
             }
         }
 
         try self.init(tokens: tokens, merges: merges, tokenTypes: nil, addedTokens: added,
-                      bosTokenId: special["bos_token"], eosTokenId: special["eos_token"], padTokenId: special["pad_token"],
+                      bosTokenId: special["bos_token"], eosTokenId: special["eos_token"],
+                      padTokenId: special["pad_token"],
                       unknownTokenId: unknownId, preTokenizer: preTokenizer, normalizer: normalizer,
                       ignoreMerges: model["ignore_merges"] as? Bool ?? false, source: file)
     }
@@ -170,7 +180,8 @@ extension BPETokenizer {
             let parsed = try items.map { try parseNormalizer($0, file: file) }.filter { $0 != .none }
             if parsed.isEmpty { return .none }
             if parsed.count == 1 { return parsed[0] }
-            throw TokenizerError.unsupported(file: file, component: "normalizer", type: "Sequence of \(parsed.count) normalizers")
+            throw TokenizerError.unsupported(file: file, component: "normalizer",
+                                             type: "Sequence of \(parsed.count) normalizers")
         default:
             throw TokenizerError.unsupported(file: file, component: "normalizer", type: type)
         }
@@ -192,7 +203,8 @@ extension BPETokenizer {
             let invert = object["invert"] as? Bool ?? false
             guard let pattern = object["pattern"] as? [String: Any],
                   let regex = pattern["Regex"] as? String else {
-                throw TokenizerError.unsupported(file: file, component: "pre_tokenizer", type: "Split without a Regex pattern")
+                throw TokenizerError.unsupported(file: file, component: "pre_tokenizer",
+                                                 type: "Split without a Regex pattern")
             }
             guard behavior == "Isolated", !invert, let known = SplitPattern(regex: regex) else {
                 throw TokenizerError.unsupported(file: file, component: "pre_tokenizer",

@@ -130,3 +130,10 @@ func closeToScale(_ a: [Double], _ b: [Double], _ tolerance: Double) -> Bool {
 }
 
 func bits(_ t: Tensor) -> [UInt32] { t.values.map(\.bitPattern) }
+
+extension SETA {
+    /// The shared blocks' state as `[pool][block]` arrays, as the math is written (Ω, Ω̂, θ*).
+    var omega: [[(a: Tensor, b: Tensor)]] { blocks.map { $0.map(\.omega) } }
+    var normalisedOmega: [[(a: Tensor, b: Tensor)]] { blocks.map { $0.map(\.normalisedOmega) } }
+    var anchors: [[(a: Tensor, b: Tensor)]] { blocks.map { $0.map(\.anchor) } }
+}

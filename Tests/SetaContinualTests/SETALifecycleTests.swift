@@ -74,7 +74,8 @@ enum Tiny {
         penalty.backward()
         let g = try #require(theta.grad)
         for i in 0..<theta.count {
-            let expected = 2 * seta.normalisedOmega[p][b].a.data[i] * (theta.data[i] - seta.anchors[p][b].a.data[i])
+            let block = seta.blocks[p][b]
+            let expected = 2 * block.normalisedOmega.a.data[i] * (theta.data[i] - block.anchor.a.data[i])
             #expect(abs(g.data[i] - expected) <= 1e-5 * max(1, abs(expected)))
         }
     }

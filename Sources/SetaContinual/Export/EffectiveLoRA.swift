@@ -9,7 +9,8 @@
 //   inc-lora, olora        every task's LoRA in the checkpoint, summed:  s · Σ_i B_i A_i       R = n · r
 //   seta                   per pool, the shared blocks with task t's split blocks replaced by its private copies,
 //                          plus U_t (ExpertPool.swift, oracle route g_t = 1):
-//                            s · [ Σ_{b ∉ S_t} B_b A_b + Σ_{b ∈ S_t} B'_{t,b} A'_{t,b} + B_{U_t} A_{U_t} ]   R = r_s + r_u
+//                            s · [ Σ_{b ∉ S_t} B_b A_b + Σ_{b ∈ S_t} B'_{t,b} A'_{t,b} + B_{U_t} A_{U_t} ]
+//                                                                                              R = r_s + r_u
 import SetaExperts
 import SetaModels
 import SetaTensor
@@ -32,9 +33,11 @@ extension IncLoRA: ExportsTaskLoRA {
     /// No gate: every task's input goes through the sum of all LoRAs stored (tasks 0 … n−1 of the checkpoint).
     public func effectiveLoRA(task t: Int) throws -> PEFTAdapter {
         guard !loras.isEmpty else { throw AdapterError.invalidConfig("inc-lora holds no task LoRA yet") }
-        return PEFTAdapter(scale: options.lora.alpha / Float(options.lora.rank), stacking: projections.indices.map { p in
-            (projections[p].name, loras.map { $0[p].a }, loras.map { $0[p].b })    // n × [r, in], n × [out, r]
-        })
+        return PEFTAdapter(scale: options.lora.alpha / Float(options.lora.rank),
+                           stacking: projections.indices.map { p in
+                               // n × [r, in], n × [out, r]
+                               (projections[p].name, loras.map { $0[p].a }, loras.map { $0[p].b })
+                           })
     }
 }
 
@@ -46,7 +49,8 @@ extension SETA: ExportsTaskLoRA {
     /// Pool by pool: K shared blocks (task t's split ones replaced by its copies) then U_t, all at the pool's scale.
     public func effectiveLoRA(task t: Int) throws -> PEFTAdapter {
         guard let first = pools.first, t >= 0, t < first.unique.count else {
-            throw AdapterError.invalidConfig("seta has no expert for task \(t + 1): \(pools.first?.unique.count ?? 0) tasks trained")
+            throw AdapterError.invalidConfig("seta has no expert for task \(t + 1): "
+                                             + "\(pools.first?.unique.count ?? 0) tasks trained")
         }
         let scale = first.shape.scale
         precondition(pools.allSatisfy { $0.shape.scale == scale }, "seta: pools with different scales")
@@ -70,7 +74,9 @@ extension IndependentExperts: ExportsTaskLoRA {
             throw AdapterError.invalidConfig("\(name) has no expert for task \(t + 1): \(taskCount) tasks trained")
         }
         return PEFTAdapter(scale: options.lora.alpha / Float(options.lora.rank),
-                           stacking: projections.map { ($0.name, [$0.experts.experts[t].a], [$0.experts.experts[t].b]) })
+                           stacking: projections.map {
+                               ($0.name, [$0.experts.experts[t].a], [$0.experts.experts[t].b])
+                           })
     }
 }
 

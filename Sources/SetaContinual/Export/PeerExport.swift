@@ -2,8 +2,10 @@
 // benchmarks/peers/README.md and benchmarks/peers/peft_seqlora.py):
 //   lora_init.safetensors  the adapters' initial A and B under PEFT's key names (written on attach)
 //   batches.jsonl          one line per step, in order: {"task", "step", "examples": [{"prompt_ids", "target_ids"}]}
-//   seta_losses.jsonl      one line per step: [task, step, loss] (appended as training goes, so a killed run keeps them)
-//   config.json            rank, alpha, targets, optimiser settings, pad id, model (written at once and again by finish)
+//   seta_losses.jsonl      one line per step: [task, step, loss] (appended as training goes, so a killed run
+//                          keeps them)
+//   config.json            rank, alpha, targets, optimiser settings, pad id, model (written at once and again by
+//                          finish)
 //   seta_losses.json       [[task, step, loss], ...] (written by finish)
 //   test.jsonl             one line per task: {"task", "name", "kind", "max_new_tokens", "examples": [{"prompt_ids",
 //                          "references"}]}: the test prompts Seta evaluates, for the peer's accuracy matrix
@@ -32,7 +34,9 @@ public final class PeerExport {
     private var firstError: Error?
 
     public init(folder: URL, trainer: ContinualTrainer) throws {
-        guard trainer.strategy is PeerReplayable else { throw PeerExportError.unsupportedStrategy(trainer.strategy.name) }
+        guard trainer.strategy is PeerReplayable else {
+            throw PeerExportError.unsupportedStrategy(trainer.strategy.name)
+        }
         self.folder = folder
         self.trainer = trainer
         let files = FileManager.default
@@ -68,7 +72,8 @@ public final class PeerExport {
         try? lossLog?.close(); lossLog = nil
         if let firstError { throw firstError }
         let rows: [[Any]] = losses.map { [$0.task, $0.step, Double($0.loss)] }
-        try writeAtomically(JSONSerialization.data(withJSONObject: rows, options: []), to: folder.appendingPathComponent("seta_losses.json"))
+        try writeAtomically(JSONSerialization.data(withJSONObject: rows, options: []),
+                            to: folder.appendingPathComponent("seta_losses.json"))
         try writeConfig()
     }
 
@@ -100,7 +105,9 @@ public final class PeerExport {
     private func writeTestSets() throws {
         var lines = Data()
         for (t, task) in trainer.tasks.enumerated() {
-            let examples: [[String: Any]] = task.test.map { ["prompt_ids": $0.promptIds, "references": $0.example.references] }
+            let examples: [[String: Any]] = task.test.map {
+                ["prompt_ids": $0.promptIds, "references": $0.example.references]
+            }
             let record: [String: Any] = ["task": t, "name": task.name, "kind": task.kind.rawValue,
                                          "max_new_tokens": task.maxNewTokens, "examples": examples]
             lines.append(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]))
@@ -163,6 +170,7 @@ public final class PeerExport {
         let cache = ModelCache.modelsFolder
         let candidates = ((try? files.contentsOfDirectory(atPath: cache.path)) ?? []).sorted()
         let stem = (name as NSString).lastPathComponent
-        return candidates.first { $0.hasPrefix(stem) && $0.hasSuffix(".gguf") }.map { cache.appendingPathComponent($0).path }
+        return candidates.first { $0.hasPrefix(stem) && $0.hasSuffix(".gguf") }
+            .map { cache.appendingPathComponent($0).path }
     }
 }

@@ -185,7 +185,8 @@ extension RunInspection {
         config = strategy.configuration; config["method"] = nil
         sharedUtilisation = strategy.sharedUtilisation
         self.notes = notes
-        let own = strategy.inspection(InspectionInput(model: model, tasks: description.tasks, tasksCompleted: tasksCompleted,
+        let own = strategy.inspection(InspectionInput(model: model, tasks: description.tasks,
+                                                      tasksCompleted: tasksCompleted,
                                                       testPrompts: testPrompts,
                                                       recordedRoutingAccuracy: recordedRoutingAccuracy))
         pools = own.pools; blockStateTotals = own.blockStateTotals; parameters = own.parameters
@@ -213,9 +214,9 @@ extension RunInspection {
             if t < experts.count { hits += counts[t]; seen += taskPrompts.count }
             fractions.append(counts.map { taskPrompts.isEmpty ? 0 : Double($0) / Double(taskPrompts.count) })
         }
-        return RoutingMatrix(tasks: tasks, experts: experts, prompts: prompts.prompts.map(\.count), fractions: fractions,
-                             accuracy: seen > 0 ? 100 * Double(hits) / Double(seen) : nil, recordedAccuracy: recorded,
-                             source: prompts.source)
+        return RoutingMatrix(tasks: tasks, experts: experts, prompts: prompts.prompts.map(\.count),
+                             fractions: fractions, accuracy: seen > 0 ? 100 * Double(hits) / Double(seen) : nil,
+                             recordedAccuracy: recorded, source: prompts.source)
     }
 
     /// One JSON object, keys sorted (stable for scripts).

@@ -69,7 +69,8 @@ extension SETA {
                                          total: storedParameterCount,
                                          independentEquivalent: independentEquivalent(tasksSeen: input.tasksCompleted),
                                          trainingState: 2 * shared),
-            omega: OmegaStatistics(values: omega.joined().flatMap { $0.a.values + $0.b.values }, blockMeans: []),
+            omega: OmegaStatistics(values: blocks.joined().flatMap { $0.omega.a.values + $0.omega.b.values },
+                                   blockMeans: []),
             gate: gate.summary, routing: gate.routing(of: self, input))
     }
 
@@ -77,7 +78,7 @@ extension SETA {
     func poolInspection(_ p: Int) -> PoolInspection {
         let pool = pools[p]
         let (layer, projection) = RunInspection.parse(pool.name)
-        let omega = self.omega[p]
+        let omega = blocks[p].map(\.omega)
         let blockMeans = omega.map { block in
             let values = block.a.values + block.b.values
             return values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))

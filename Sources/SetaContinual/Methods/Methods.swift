@@ -29,7 +29,9 @@ public enum Methods {
     /// `lora-rank`, as its first method declares it).
     public static var options: [OptionDeclaration] {
         var seen = Set<String>(), list: [OptionDeclaration] = []
-        for method in all { for option in method.options where seen.insert(option.name).inserted { list.append(option) } }
+        for method in all {
+            for option in method.options where seen.insert(option.name).inserted { list.append(option) }
+        }
         return list
     }
 
@@ -109,8 +111,8 @@ public struct ContinualMethod: @unchecked Sendable {
         self.name = name; self.summary = summary
         let fields = Options.fields
         options = fields.map { f in
-            OptionDeclaration(name: f.name, help: f.help, kind: f.kind, allowed: f.allowed, defaultValue: f.read(defaults),
-                              allows: f.numeric.map { n in { n.allows($0) } })
+            OptionDeclaration(name: f.name, help: f.help, kind: f.kind, allowed: f.allowed,
+                              defaultValue: f.read(defaults), allows: f.numeric.map { n in { n.allows($0) } })
         }
         func filled(_ settings: [String: OptionValue]) throws(OptionError) -> Options {
             var o = defaults

@@ -83,7 +83,9 @@ extension OptionField {
         Self(name: name, help: help, kind: .integer, numeric: .integer(name, path, range),
              read: { .int($0[keyPath: path]) },
              write: { (o: inout Options, v: OptionValue) throws(OptionError) in
-                 guard case let .int(i) = v else { throw OptionError(option: name, value: v.description, allowed: "an integer") }
+                 guard case let .int(i) = v else {
+                     throw OptionError(option: name, value: v.description, allowed: "an integer")
+                 }
                  o[keyPath: path] = i
              })
     }
@@ -91,7 +93,8 @@ extension OptionField {
     /// A finite `Float` ≥ lower (> lower when `above`), at most `upper`.
     public static func number(_ name: String, _ path: WritableKeyPath<Options, Float>, atLeast lower: Double,
                               above: Bool = false, atMost upper: Double = .infinity, help: String) -> Self {
-        Self(name: name, help: help, kind: .float, numeric: .number(name, path, atLeast: lower, above: above, atMost: upper),
+        Self(name: name, help: help, kind: .float,
+             numeric: .number(name, path, atLeast: lower, above: above, atMost: upper),
              read: { .float($0[keyPath: path]) },
              write: { (o: inout Options, v: OptionValue) throws(OptionError) in
                  switch v {
@@ -106,7 +109,8 @@ extension OptionField {
     /// A finite `Double` ≥ lower (> lower when `above`), at most `upper`.
     public static func number(_ name: String, _ path: WritableKeyPath<Options, Double>, atLeast lower: Double,
                               above: Bool = false, atMost upper: Double = .infinity, help: String) -> Self {
-        Self(name: name, help: help, kind: .double, numeric: .number(name, path, atLeast: lower, above: above, atMost: upper),
+        Self(name: name, help: help, kind: .double,
+             numeric: .number(name, path, atLeast: lower, above: above, atMost: upper),
              read: { .double($0[keyPath: path]) },
              write: { (o: inout Options, v: OptionValue) throws(OptionError) in
                  switch v {
@@ -142,7 +146,8 @@ extension OptionField {
              write: { (o: inout Options, v: OptionValue) throws(OptionError) in
                  guard case let .text(s) = v, let targets = try? TargetProjection.parse(s), !targets.isEmpty else {
                      throw OptionError(option: name, value: v.description,
-                                       allowed: "projections among q, k, v, o, gate, up, down (or *_proj), comma-separated, or all")
+                                       allowed: "projections among q, k, v, o, gate, up, down (or *_proj), "
+                                           + "comma-separated, or all")
                  }
                  o[keyPath: path] = targets
              })

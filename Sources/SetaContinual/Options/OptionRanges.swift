@@ -67,7 +67,9 @@ public struct NumericOption<Options>: @unchecked Sendable {
 
     /// "an integer in 1…4096", "a finite number ≥ 0", "a number > 0 and ≤ 10".
     public var allowed: String {
-        func show(_ x: Double) -> String { (isInteger || x == x.rounded()) && x.magnitude < 0x1p62 ? String(Int(x)) : "\(x)" }
+        func show(_ x: Double) -> String {
+            (isInteger || x == x.rounded()) && x.magnitude < 0x1p62 ? String(Int(x)) : "\(x)"
+        }
         let kind = isInteger ? "an integer" : "a finite number"
         if upper.isInfinite { return "\(kind) \(lowerIncluded ? "≥" : ">") \(show(lower))" }
         return lowerIncluded ? "\(kind) in \(show(lower))…\(show(upper))"
@@ -81,7 +83,9 @@ public struct NumericOption<Options>: @unchecked Sendable {
 
     public func check(_ options: Options) throws(OptionError) {
         guard let x = value(options), !allows(x) else { return }
-        let shown = isInteger && x.magnitude < 0x1p62 ? String(Int(x)) : isInteger ? String(format: "%.0f", x) : "\(Float(x))"
+        let shown = isInteger && x.magnitude < 0x1p62 ? String(Int(x))
+            : isInteger ? String(format: "%.0f", x)
+            : "\(Float(x))"
         throw OptionError(option: name, value: shown, allowed: allowed)
     }
 }

@@ -57,7 +57,9 @@ public final class AdaptedLoRA {
             if case let .number(r)? = c["rank"] { shape.rank = Int(r) }
             if case let .number(a)? = c["alpha"] { shape.alpha = Float(a) }
             if case let .array(ts)? = c["targets"] {
-                shape.targets = ts.compactMap { if case let .string(s) = $0 { return TargetProjection(rawValue: s) } else { return nil } }
+                shape.targets = ts.compactMap {
+                    if case let .string(s) = $0 { return TargetProjection(rawValue: s) } else { return nil }
+                }
             }
         }
         return shape

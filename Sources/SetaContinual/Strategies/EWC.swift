@@ -8,8 +8,9 @@
 // Task t, in the order the hooks run:
 //   1. beginTask — nothing: the same LoRA keeps training (no penalty on the first task, while Ω = 0);
 //   2. loss      — the LM loss plus the quadratic penalty towards the anchors θ*;
-//   3. endTask   — F = diagonal empirical Fisher on task t: mean over n examples of (∂ log p(y|x)/∂θ)², log p(y|x)
-//                  summed over the completion tokens, one backward pass per example (as SETA's consolidation);
+//   3. endTask   — F = diagonal empirical Fisher on task t: mean over n examples of (∂ log p(y|x)/∂θ)²,
+//                  log p(y|x) summed over the completion tokens, one backward pass per example (as SETA's
+//                  consolidation);
 //                  Ω ← γ·Ω + F (γ = 1: the plain sum of the tasks' Fishers); θ* ← θ.
 import SetaExperts
 import SetaMetrics
@@ -20,8 +21,8 @@ public final class EWCLoRA: ContinualStrategy {
     public struct Options: Codable, Equatable, Sendable {
         /// The one LoRA: rank 8, α 16, on q_proj and v_proj (SeqLoRA's defaults, so the two compare directly).
         public var lora = LoRAShape()
-        /// λ, the penalty's strength. Ω is the raw Fisher (not normalised as in SETA), so the useful λ depends on its
-        /// scale: 5000 is a starting point for LoRAs of a small LM (tune on the validation split).
+        /// λ, the penalty's strength. Ω is the raw Fisher (not normalised as in SETA), so the useful λ depends on
+        /// its scale: 5000 is a starting point for LoRAs of a small LM (tune on the validation split).
         public var lambda: Float = 5000
         /// γ, the online decay in Ω ← γ·Ω + F. 1 keeps every earlier task's Fisher at full weight; < 1 forgets
         /// older tasks' importance geometrically.
@@ -66,7 +67,8 @@ public final class EWCLoRA: ContinualStrategy {
 
     public func endTask(_ t: Int, context: TrainingContext) {
         var rng = context.rng.fork()
-        let examples = context.batches(of: context.tasks[t], size: 1, rng: &rng).prefix(options.fisherExamples).map { $0[0] }
+        let examples = context.batches(of: context.tasks[t], size: 1, rng: &rng).prefix(options.fisherExamples)
+            .map { $0[0] }
         let fisher = Self.empiricalFisher(of: lora.parameters, examples: examples, context: context)
         for (o, f) in zip(omega, fisher) {
             for i in 0..<o.count { o.data[i] = options.gamma * o.data[i] + f.data[i] }
@@ -89,7 +91,8 @@ public final class EWCLoRA: ContinualStrategy {
     }
 
     /// Diagonal empirical Fisher of `parameters`: mean over `examples` of (∂ log p(y|x)/∂θ)², one backward each.
-    static func empiricalFisher(of parameters: [Tensor], examples: [PreparedExample], context: TrainingContext) -> [Tensor] {
+    static func empiricalFisher(of parameters: [Tensor], examples: [PreparedExample],
+                                context: TrainingContext) -> [Tensor] {
         let fisher = parameters.map { Tensor(zeros: $0.shape) }
         let n = Float(max(examples.count, 1))
         for example in context.shard(examples) {                 // with several ranks: this rank's examples
@@ -118,7 +121,7 @@ public final class EWCLoRA: ContinualStrategy {
 
     public func checkpoint() -> StrategyState {
         var state = StrategyState()
-        state.tensors = lora.tensors                                 // "<projection>.lora_A.weight", "….lora_B.weight"
+        state.tensors = lora.tensors                                // "<projection>.lora_A.weight", "….lora_B.weight"
         for (k, name) in tensorNames.enumerated() {
             state.tensors["\(name).omega"] = omega[k]
             state.tensors["\(name).anchor"] = anchors[k]
@@ -151,8 +154,10 @@ extension EWCLoRA {
 
 extension EWCLoRA.Options: DeclaredOptions {
     public static let fields: [OptionField<Self>] = LoRAShape.fields.map { $0.lifted(\.lora) } + [
-        .number("ewc-lambda", \.lambda, atLeast: 0, help: "EWC: penalty strength λ in (λ/2)·Σ Ω (θ − θ*)² (Ω not normalised)."),
+        .number("ewc-lambda", \.lambda, atLeast: 0,
+                help: "EWC: penalty strength λ in (λ/2)·Σ Ω (θ − θ*)² (Ω not normalised)."),
         .number("ewc-gamma", \.gamma, atLeast: 0, atMost: 1, help: "EWC: online decay γ in Ω ← γ·Ω + F."),
-        .integer("ewc-fisher-examples", \.fisherExamples, 1...1_000_000, help: "EWC: examples per task for the Fisher diagonal."),
+        .integer("ewc-fisher-examples", \.fisherExamples, 1...1_000_000,
+                 help: "EWC: examples per task for the Fisher diagonal."),
     ]
 }

@@ -92,7 +92,8 @@ public final class IncLoRA: ContinualStrategy {
                 state.tensors["\(projections[p].name).task\(t).lora_B.weight"] = lora.b
             }
         }
-        state.manifest = ["method": .string(name), "config": .object(configuration), "tasks": .number(Double(loras.count))]
+        state.manifest = ["method": .string(name), "config": .object(configuration),
+                          "tasks": .number(Double(loras.count))]
         return state
     }
 

@@ -95,8 +95,8 @@ public class IndependentExperts: GatedStrategy {
             if let (module, scale) = initial?[name] {
                 experts.append(LoRA(a: trainable(module.a), b: trainable(module.b), scale: scale))
             } else {
-                experts.append(LoRA(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, rank: options.lora.rank,
-                                    alpha: options.lora.alpha, rng: &rng))
+                experts.append(LoRA(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures,
+                                    rank: options.lora.rank, alpha: options.lora.alpha, rng: &rng))
             }
         }
     }
@@ -116,24 +116,31 @@ public class IndependentExperts: GatedStrategy {
         var found: [Int: PEFTAdapter] = [:]
         for (t, task) in taskNames.enumerated() {
             let dir = folder.appendingPathComponent(task)
-            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent(PEFTAdapter.configFile).path) else { continue }
+            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent(PEFTAdapter.configFile).path) else {
+                continue
+            }
             let adapter = try PEFTAdapter.read(from: dir)
             let modules = Dictionary(uniqueKeysWithValues: adapter.modules.map { ($0.name, $0) })
             for (name, linear) in expected {
                 guard let m = modules[name] else {
-                    throw AdapterError.invalidConfig("\(dir.path): no LoRA for \(name); the run adapts \(options.lora.targets.map(\.rawValue).joined(separator: ",")) (--targets)")
+                    throw AdapterError.invalidConfig("\(dir.path): no LoRA for \(name); the run adapts "
+                        + "\(options.lora.targets.map(\.rawValue).joined(separator: ",")) (--targets)")
                 }
                 guard m.a.size(1) == linear.inFeatures, m.b.size(0) == linear.outFeatures else {
-                    throw AdapterError.invalidConfig("\(dir.path): \(name) has A \(m.a.shape) and B \(m.b.shape), the model's projection is \(linear.inFeatures) → \(linear.outFeatures)")
+                    throw AdapterError.invalidConfig("\(dir.path): \(name) has A \(m.a.shape) and B \(m.b.shape), "
+                        + "the model's projection is \(linear.inFeatures) → \(linear.outFeatures)")
                 }
             }
             if let extra = modules.keys.first(where: { name in !expected.contains { $0.name == name } }) {
-                throw AdapterError.invalidConfig("\(dir.path): a LoRA for \(extra), which the run does not adapt (--targets \(options.lora.targets.map(\.rawValue).joined(separator: ",")))")
+                throw AdapterError.invalidConfig("\(dir.path): a LoRA for \(extra), which the run does not adapt "
+                    + "(--targets \(options.lora.targets.map(\.rawValue).joined(separator: ",")))")
             }
             found[t] = adapter
         }
         guard !found.isEmpty else {
-            throw AdapterError.invalidConfig("\(folder.path) holds no adapter for any task of the stream (expected \(folder.path)/<task>/\(PEFTAdapter.configFile) for a task among \(taskNames.joined(separator: ", ")))")
+            throw AdapterError.invalidConfig("\(folder.path) holds no adapter for any task of the stream "
+                + "(expected \(folder.path)/<task>/\(PEFTAdapter.configFile) for a task among "
+                + "\(taskNames.joined(separator: ", ")))")
         }
         initialAdapters = found
     }
@@ -142,7 +149,8 @@ public class IndependentExperts: GatedStrategy {
 
     /// Every task's LoRA plus the gate's statistics.
     public var storedParameterCount: Int {
-        projections.reduce(0) { $0 + $1.experts.experts.reduce(0) { $0 + $1.parameterCount } } + (gate?.storedParameterCount ?? 0)
+        projections.reduce(0) { $0 + $1.experts.experts.reduce(0) { $0 + $1.parameterCount } }
+            + (gate?.storedParameterCount ?? 0)
     }
     /// Independent experts are their own reference: one rank-r LoRA per task, plus the gate.
     public func independentEquivalent(tasksSeen: Int) -> Int? {
@@ -160,8 +168,10 @@ public class IndependentExperts: GatedStrategy {
                 state.tensors["\(name).task\(t).lora_B.weight"] = lora.b
             }
         }
-        state.manifest = ["method": .string(name), "config": .object(configuration), "tasks": .number(Double(taskCount)),
-                          "scales": .array((projections.first?.experts.experts ?? []).map { .number(Double($0.scale)) })]
+        state.manifest = ["method": .string(name), "config": .object(configuration),
+                          "tasks": .number(Double(taskCount)),
+                          "scales": .array((projections.first?.experts.experts ?? [])
+                              .map { .number(Double($0.scale)) })]
         state.store(gate: gate)
         return state
     }
@@ -174,10 +184,14 @@ public class IndependentExperts: GatedStrategy {
             throw CheckpointError.invalid(file: "manifest.json", detail: "\(scales.count) scales for \(tasks) tasks")
         }
         for t in 0..<tasks {
-            for (name, linear, experts) in projections {                 // each expert at its stored rank (see initAdapters)
-                let a = try state.tensor("\(name).task\(t).lora_A.weight"), b = try state.tensor("\(name).task\(t).lora_B.weight")
-                guard a.rank == 2, b.rank == 2, a.size(1) == linear.inFeatures, b.size(0) == linear.outFeatures, a.size(0) == b.size(1) else {
-                    throw CheckpointError.shapeMismatch(file: "adapters.safetensors", name: "\(name).task\(t).lora_A/B.weight",
+            // each expert at its stored rank (see initAdapters)
+            for (name, linear, experts) in projections {
+                let a = try state.tensor("\(name).task\(t).lora_A.weight"),
+                    b = try state.tensor("\(name).task\(t).lora_B.weight")
+                guard a.rank == 2, b.rank == 2, a.size(1) == linear.inFeatures, b.size(0) == linear.outFeatures,
+                      a.size(0) == b.size(1) else {
+                    throw CheckpointError.shapeMismatch(file: "adapters.safetensors",
+                                                       name: "\(name).task\(t).lora_A/B.weight",
                                                        expected: [options.lora.rank, linear.inFeatures], found: a.shape)
                 }
                 experts.append(LoRA(a: a.copy(), b: b.copy(), scale: scales[t]))

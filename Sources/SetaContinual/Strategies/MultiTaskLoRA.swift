@@ -51,5 +51,6 @@ public final class MultiTaskLoRA: ContinualStrategy {
 extension MultiTaskLoRA {
     public static let method = ContinualMethod(
         name: "mtl", summary: "upper bound: one LoRA trained on all tasks jointly (no stream; one row)",
-        defaults: Options(), make: { MultiTaskLoRA(options: $0) }, restore: { try MultiTaskLoRA.restore($0, model: $1) })
+        defaults: Options(), make: { MultiTaskLoRA(options: $0) },
+        restore: { try MultiTaskLoRA.restore($0, model: $1) })
 }

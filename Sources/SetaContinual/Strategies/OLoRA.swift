@@ -6,8 +6,8 @@
 //   L = L_LM(completion tokens) + λ₁ · Σ_p Σ_{i < t} ‖A_{i,p} A_{t,p}ᵀ‖² + λ₂ · Σ_p (‖A_{t,p}‖² + ‖B_{t,p}‖²)
 //
 //   (p: every adapted projection; ‖·‖² the sum of squares of the entries, as the paper writes it. The released
-//   code sums absolute values, Σ|A_i A_tᵀ|, and adds unsquared norms ‖θ_t‖₂: `orthogonality = .absolute` gives
-//   its orthogonality term.)
+//   code sums absolute values, Σ|A_i A_tᵀ|, and adds unsquared norms ‖θ_t‖₂: `orthogonality = .absolute`
+//   gives its orthogonality term.)
 //
 // Task t, in the order the hooks run:
 //   1. beginTask — IncLoRA adds LoRA_t (the only thing that trains); the frozen A_i, i < t, are stacked once per
@@ -71,7 +71,9 @@ public final class OLoRA: ContinualStrategy {
 
     public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
         var loss = context.languageModelLoss(batch)
-        if options.lambda1 > 0, let penalty = orthogonalityPenalty(task: t) { loss = add(loss, scale(penalty, options.lambda1)) }
+        if options.lambda1 > 0, let penalty = orthogonalityPenalty(task: t) {
+            loss = add(loss, scale(penalty, options.lambda1))
+        }
         if options.lambda2 > 0 { loss = add(loss, scale(squaredNorm(task: t), options.lambda2)) }
         return loss
     }
@@ -85,7 +87,8 @@ public final class OLoRA: ContinualStrategy {
 
     // MARK: The method's terms
 
-    /// Σ_p Σ_{i<t} of the penalised entries of A_{i,p} A_{t,p}ᵀ; nil on the first task (nothing to be orthogonal to).
+    /// Σ_p Σ_{i<t} of the penalised entries of A_{i,p} A_{t,p}ᵀ; nil on the first task (nothing to be
+    /// orthogonal to).
     func orthogonalityPenalty(task t: Int) -> Tensor? {
         let terms = zip(earlierA, incremental.loras[t]).compactMap { earlier, lora in
             earlier.map { Self.orthogonality($0, lora.a, norm: options.orthogonality) }
@@ -115,7 +118,9 @@ public final class OLoRA: ContinualStrategy {
     // MARK: What it stores
 
     public var storedParameterCount: Int { incremental.storedParameterCount }
-    public func independentEquivalent(tasksSeen: Int) -> Int? { incremental.independentEquivalent(tasksSeen: tasksSeen) }
+    public func independentEquivalent(tasksSeen: Int) -> Int? {
+        incremental.independentEquivalent(tasksSeen: tasksSeen)
+    }
     public var sharedUtilisation: SharedUtilisation? { nil }
     public var configuration: [String: JSONValue] { recordedConfiguration(method: name, options: options) }
 

@@ -11,7 +11,11 @@ public final class PerTaskLoRA: IndependentExperts {
 
     /// The true task id: all prompts to task j's expert (none before task j is trained). No gate choice to report.
     public override func route(prompts: [[Int]], evaluating task: Int, model: LanguageModel) -> [Int]? {
-        if task < taskCount { routing.route(allTo: task, tasks: taskCount, sequences: prompts.count) } else { routing.weights = [] }
+        if task < taskCount {
+            routing.route(allTo: task, tasks: taskCount, sequences: prompts.count)
+        } else {
+            routing.weights = []
+        }
         return nil
     }
 }

@@ -4,8 +4,8 @@
 // replay. The memory is a reservoir (Vitter 1985, Algorithm R): after n examples were offered to a buffer of
 // budget k, each of them is in it with probability k/n, whatever task it came from.
 //
-//   L = L_LM(B_t ∪ R)      R: ⌈ρ·|B_t|⌉ examples drawn from the buffer without replacement (ρ = 1/4: one replayed
-//                          per four new, e.g. 8 + 2), none while the buffer is empty (the first task)
+//   L = L_LM(B_t ∪ R)      R: ⌈ρ·|B_t|⌉ examples drawn from the buffer without replacement (ρ = 1/4: one
+//                          replayed per four new, e.g. 8 + 2), none while the buffer is empty (the first task)
 //
 // (the mean over the completion tokens of the mixed batch, new and replayed alike.)
 //
@@ -101,7 +101,8 @@ public final class ReplayLoRA: ContinualStrategy {
 
     public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? { nil }
 
-    /// The new batch followed by ⌈ρ·|batch|⌉ replayed examples (fewer if the buffer holds fewer; none when empty).
+    /// The new batch followed by ⌈ρ·|batch|⌉ replayed examples (fewer if the buffer holds fewer; none when
+    /// empty).
     func mixedBatch(_ batch: [PreparedExample], context: TrainingContext) -> [PreparedExample] {
         guard !buffer.items.isEmpty, options.replayRatio > 0 else { return batch }
         let count = Int((Double(batch.count) * options.replayRatio).rounded(.up))

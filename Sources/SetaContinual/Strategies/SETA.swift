@@ -50,18 +50,21 @@ public final class SETA: GatedStrategy {
     public private(set) var gate: PrototypeGate!
     private var embeddings: Tensor!
 
-    // Training state per pool and block (not counted as stored adapter parameters).
-    var omega: [[(a: Tensor, b: Tensor)]] = []           // Ω_θ
-    var anchors: [[(a: Tensor, b: Tensor)]] = []         // θ*
-    var normalisedOmega: [[(a: Tensor, b: Tensor)]] = [] // Ω̂ = Ω / mean(Ω over the pool), fixed during a task
-    var runningProduct: [RunningProduct] = []          // running mean of s·Ω per pool (dynamic rule)
+    /// What SETA keeps of each shared block between tasks: `blocks[p][b]` (training state, not stored adapters).
+    struct SharedBlock {
+        var omega: (a: Tensor, b: Tensor)                // Ω_θ
+        var anchor: (a: Tensor, b: Tensor)               // θ*
+        var normalisedOmega: (a: Tensor, b: Tensor)      // Ω̂ = Ω / mean(Ω over the pool), fixed during a task
+        var atTaskStart: (a: Tensor, b: Tensor)          // the block's values when the current task began
+        var trainedInPlaceBy: Set<Int> = []              // tasks that trained it in place (free or shared)
+    }
+    var blocks: [[SharedBlock]] = []                     // [pool][block]
+    var runningProduct: [RunningProduct] = []            // running mean of s·Ω per pool (dynamic rule)
     // Records per task.
     public internal(set) var states: [[[BlockState]]] = []        // [task][pool][block]
     public internal(set) var sensitivities: [[[Double]]] = []     // [task][pool][block]
-    var trainedInPlaceBy: [[Set<Int>]] = []                      // [pool][block] → tasks
     var updateShares: [Double] = []
     public internal(set) var initialisedFrom: [Int?] = []             // [task] → the expert U_t was copied from
-    private var before: [[(a: Tensor, b: Tensor)]] = []          // shared values at the start of the task
 
     public init(options: Options = Options()) { self.options = options }
 
@@ -76,12 +79,14 @@ public final class SETA: GatedStrategy {
             linear.adapter = pool
             return pool
         }
-        let zeros = { (p: ExpertPool) in (0..<p.shape.blocks).map { b in (Tensor(zeros: p.sharedA[b].shape), Tensor(zeros: p.sharedB[b].shape)) } }
-        omega = pools.map(zeros)
-        normalisedOmega = omega
-        anchors = pools.map { p in zip(p.sharedA, p.sharedB).map { ($0.copy(), $1.copy()) } }
+        blocks = pools.map { pool in
+            zip(pool.sharedA, pool.sharedB).map { a, b in
+                let zeros = (a: Tensor(zeros: a.shape), b: Tensor(zeros: b.shape))
+                return SharedBlock(omega: zeros, anchor: (a.copy(), b.copy()), normalisedOmega: zeros,
+                                   atTaskStart: (a.copy(), b.copy()))
+            }
+        }
         runningProduct = pools.map { _ in RunningProduct() }
-        trainedInPlaceBy = pools.map { Array(repeating: [], count: $0.shape.blocks) }
     }
 
     public func beginTask(_ t: Int, context: TrainingContext) {
@@ -96,18 +101,21 @@ public final class SETA: GatedStrategy {
         sensitivities.append(s)
         var taskStates: [[BlockState]] = []
         for (p, pool) in pools.enumerated() {                                    // 3. Split-on-Share
-            let omegaB = omega[p].map { Double(blockMean($0.a, $0.b)) }
+            let omegaB = blocks[p].map { Double(blockMean($0.omega.a, $0.omega.b)) }
             let decided = splitOnShare(sensitivity: s[p], importance: omegaB, options: options.split, running: &runningProduct[p])
             for (b, state) in decided.enumerated() where state == .split { pool.split(block: b, forTask: t) }
             taskStates.append(decided)
             // Ω̂: Ω normalised by its mean over the adapted matrix, so λ does not depend on scale.
-            let total = omega[p].reduce(0.0) { $0 + sum($1.a.values) + sum($1.b.values) }
-            let count = omega[p].reduce(0) { $0 + $1.a.count + $1.b.count }
+            let total = blocks[p].reduce(0.0) { $0 + sum($1.omega.a.values) + sum($1.omega.b.values) }
+            let count = blocks[p].reduce(0) { $0 + $1.omega.a.count + $1.omega.b.count }
             let scale = total > 0 ? Float(Double(count) / total) : 0
-            normalisedOmega[p] = omega[p].map { (SetaTensor.scale($0.a, scale), SetaTensor.scale($0.b, scale)) }
+            for b in blocks[p].indices {
+                let omega = blocks[p][b].omega
+                blocks[p][b].normalisedOmega = (SetaTensor.scale(omega.a, scale), SetaTensor.scale(omega.b, scale))
+                blocks[p][b].atTaskStart = (pool.sharedA[b].copy(), pool.sharedB[b].copy())
+            }
         }
         states.append(taskStates)
-        before = pools.map { p in zip(p.sharedA, p.sharedB).map { ($0.copy(), $1.copy()) } }
         setTrainable(task: t)
     }
 
@@ -128,11 +136,12 @@ public final class SETA: GatedStrategy {
         for (p, pool) in pools.enumerated() {
             for b in 0..<pool.shape.blocks {
                 let splitByTask = states[t][p][b] == .split                          // F = 0 on blocks task t split
-                for (o, f) in [(omega[p][b].a, fisher[p][b].a), (omega[p][b].b, fisher[p][b].b)] {
+                let omega = blocks[p][b].omega
+                for (o, f) in [(omega.a, fisher[p][b].a), (omega.b, fisher[p][b].b)] {
                     for i in 0..<o.count { o.data[i] = options.gamma * o.data[i] + (splitByTask ? 0 : f.data[i]) }
                 }
-                anchors[p][b] = (pool.sharedA[b].copy(), pool.sharedB[b].copy())
-                if [.free, .shared].contains(states[t][p][b]) { trainedInPlaceBy[p][b].insert(t) }
+                blocks[p][b].anchor = (pool.sharedA[b].copy(), pool.sharedB[b].copy())
+                if [.free, .shared].contains(states[t][p][b]) { blocks[p][b].trainedInPlaceBy.insert(t) }
             }
         }
         updateShares.append(sharedUpdateShare(task: t))
@@ -216,8 +225,9 @@ public final class SETA: GatedStrategy {
         var terms: [Tensor] = []
         for (p, pool) in pools.enumerated() {
             for b in 0..<pool.shape.blocks where states[t][p][b] == .shared {
-                for (theta, anchor, weight) in [(pool.sharedA[b], anchors[p][b].a, normalisedOmega[p][b].a),
-                                                (pool.sharedB[b], anchors[p][b].b, normalisedOmega[p][b].b)] {
+                let block = blocks[p][b]
+                for (theta, anchor, weight) in [(pool.sharedA[b], block.anchor.a, block.normalisedOmega.a),
+                                                (pool.sharedB[b], block.anchor.b, block.normalisedOmega.b)] {
                     let d = add(theta, SetaTensor.scale(anchor, -1))
                     terms.append(SetaTensor.sum(mul(mul(d, d), weight)))
                 }
@@ -260,15 +270,16 @@ public final class SETA: GatedStrategy {
         for (p, pool) in pools.enumerated() {
             let s = Double(pool.shape.scale)
             for b in 0..<pool.shape.blocks where [.free, .shared].contains(states[t][p][b]) {
-                let norm = s * lowRankNorm(bs: [pool.sharedB[b], SetaTensor.scale(before[p][b].b, -1)],
-                                           as_: [pool.sharedA[b], before[p][b].a])
+                let start = blocks[p][b].atTaskStart
+                let norm = s * lowRankNorm(bs: [pool.sharedB[b], SetaTensor.scale(start.b, -1)],
+                                           as_: [pool.sharedA[b], start.a])
                 shared += norm; all += norm
             }
             let expert = pool.unique[t]
             all += s * lowRankNorm(bs: [expert.b], as_: [expert.a])
             for split in expert.splits {
-                all += s * lowRankNorm(bs: [split.b, SetaTensor.scale(before[p][split.block].b, -1)],
-                                       as_: [split.a, before[p][split.block].a])
+                let start = blocks[p][split.block].atTaskStart
+                all += s * lowRankNorm(bs: [split.b, SetaTensor.scale(start.b, -1)], as_: [split.a, start.a])
             }
         }
         return all > 0 ? shared / all : 0
@@ -292,9 +303,9 @@ public final class SETA: GatedStrategy {
     }
 
     public var sharedUtilisation: SharedUtilisation? {
-        let blocks = trainedInPlaceBy.flatMap { $0 }
-        guard !blocks.isEmpty else { return nil }
-        return SharedUtilisation(blocksReused: Double(blocks.filter { $0.count >= 2 }.count) / Double(blocks.count),
+        let trainers = blocks.joined().map(\.trainedInPlaceBy)
+        guard !trainers.isEmpty else { return nil }
+        return SharedUtilisation(blocksReused: Double(trainers.filter { $0.count >= 2 }.count) / Double(trainers.count),
                                  sharedUpdateShare: updateShares)
     }
 

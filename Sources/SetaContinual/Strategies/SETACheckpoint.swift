@@ -14,10 +14,10 @@ extension SETA {
             for b in 0..<pool.shape.blocks {
                 state.tensors["\(n).shared.\(b).A"] = pool.sharedA[b]
                 state.tensors["\(n).shared.\(b).B"] = pool.sharedB[b]
-                state.tensors["\(n).omega.\(b).A"] = omega[p][b].a
-                state.tensors["\(n).omega.\(b).B"] = omega[p][b].b
-                state.tensors["\(n).anchor.\(b).A"] = anchors[p][b].a
-                state.tensors["\(n).anchor.\(b).B"] = anchors[p][b].b
+                state.tensors["\(n).omega.\(b).A"] = blocks[p][b].omega.a
+                state.tensors["\(n).omega.\(b).B"] = blocks[p][b].omega.b
+                state.tensors["\(n).anchor.\(b).A"] = blocks[p][b].anchor.a
+                state.tensors["\(n).anchor.\(b).B"] = blocks[p][b].anchor.b
             }
             for (t, expert) in pool.unique.enumerated() {
                 state.tensors["\(n).unique.\(t).A"] = expert.a
@@ -32,7 +32,7 @@ extension SETA {
         state.manifest = [
             "method": "seta", "config": .object(configuration), "tasks_completed": .number(Double(gate.taskCount)),
             "states": json(states), "sensitivities": json(sensitivities),
-            "trained_in_place_by": json(trainedInPlaceBy.map { $0.map { $0.sorted() } }),
+            "trained_in_place_by": json(blocks.map { $0.map { $0.trainedInPlaceBy.sorted() } }),
             "update_shares": json(updateShares), "running_product_sum": json(runningProduct.map(\.sum)),
             "running_product_count": json(runningProduct.map(\.count)),
             "unique_splits": json(pools.map { $0.unique.map { $0.splits.map(\.block) } }),
@@ -55,8 +55,11 @@ extension SETA {
             let n = pool.name
             for b in 0..<pool.shape.blocks {
                 try state.load("\(n).shared.\(b).A", into: pool.sharedA[b]); try state.load("\(n).shared.\(b).B", into: pool.sharedB[b])
-                try state.load("\(n).omega.\(b).A", into: seta.omega[p][b].a); try state.load("\(n).omega.\(b).B", into: seta.omega[p][b].b)
-                try state.load("\(n).anchor.\(b).A", into: seta.anchors[p][b].a); try state.load("\(n).anchor.\(b).B", into: seta.anchors[p][b].b)
+                let block = seta.blocks[p][b]
+                try state.load("\(n).omega.\(b).A", into: block.omega.a)
+                try state.load("\(n).omega.\(b).B", into: block.omega.b)
+                try state.load("\(n).anchor.\(b).A", into: block.anchor.a)
+                try state.load("\(n).anchor.\(b).B", into: block.anchor.b)
             }
             for (t, blocks) in splits[p].enumerated() {
                 pool.restoreUniqueExpert(a: try state.tensor("\(n).unique.\(t).A").copy(), b: try state.tensor("\(n).unique.\(t).B").copy(),
@@ -66,7 +69,14 @@ extension SETA {
         }
         seta.states = try state.manifestValue("states", as: [[[BlockState]]].self)
         seta.sensitivities = try state.manifestValue("sensitivities", as: [[[Double]]].self)
-        seta.trainedInPlaceBy = try state.manifestValue("trained_in_place_by", as: [[[Int]]].self).map { $0.map(Set.init) }
+        let trainers = try state.manifestValue("trained_in_place_by", as: [[[Int]]].self)
+        guard trainers.map(\.count) == seta.blocks.map(\.count) else {
+            throw CheckpointError.invalid(file: "manifest.json", detail: "\"trained_in_place_by\" does not have one entry "
+                                          + "per shared block of each pool")
+        }
+        for (p, pool) in trainers.enumerated() {
+            for (b, tasks) in pool.enumerated() { seta.blocks[p][b].trainedInPlaceBy = Set(tasks) }
+        }
         seta.updateShares = try state.manifestValue("update_shares", as: [Double].self)
         seta.initialisedFrom = try state.manifestValue("initialised_from", as: [Int].self).map { $0 < 0 ? nil : $0 }
         seta.runningProduct = zip(try state.manifestValue("running_product_sum", as: [Double].self),

@@ -18,7 +18,9 @@ public final class SeqLoRA: PeerReplayable, ExportsTaskLoRA {
     public init(options: Options = Options()) { lora = AdaptedLoRA(shape: options) }
     private init(lora: AdaptedLoRA) { self.lora = lora }
 
-    public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) { lora.attach(to: model, rng: &rng) }
+    public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) {
+        lora.attach(to: model, rng: &rng)
+    }
     public func beginTask(_ t: Int, context: TrainingContext) {}
     public var trainableParameters: [Tensor] { lora.parameters }
     public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {

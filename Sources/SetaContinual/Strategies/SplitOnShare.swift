@@ -34,7 +34,9 @@ public func splitOnShare(sensitivity s: [Double], importance omega: [Double], op
                          runningMean: Double? = nil) -> [BlockState] {
     precondition(s.count == omega.count && !s.isEmpty, "one sensitivity and one importance per block")
     if omega.allSatisfy({ $0 == 0 }) {   // nothing relies on any block yet
-        return options.firstTaskAllFree ? s.map { _ in .free } : s.map { $0 >= percentile(s, options.sensitivityPercentile) ? .free : .frozen }
+        return options.firstTaskAllFree
+            ? s.map { _ in .free }
+            : s.map { $0 >= percentile(s, options.sensitivityPercentile) ? .free : .frozen }
     }
     let tauS = percentile(s, options.sensitivityPercentile)
     switch options.rule {

@@ -37,8 +37,9 @@ public final class TrainingContext {
     /// strategy's own terms (penalties on parameters) count once, on rank 0.
     var languageModelTerms: [Tensor]?
     /// True inside `backpropagatingEachGroup` (an optimiser step of the trainer or `seta bench`, SETA's
-    /// sensitivity probe): `languageModelLoss` then backpropagates each length group as soon as its loss is computed and returns the batch's loss as a constant,
-    /// so only one group's graph (`options.rowsPerForward` examples) is alive at a time instead of the whole batch's
+    /// sensitivity probe): `languageModelLoss` then backpropagates each length group as soon as its loss is computed
+    /// and returns the batch's loss as a constant, so only one group's graph (`options.rowsPerForward` examples) is
+    /// alive at a time instead of the whole batch's
     /// — 2–4× less peak memory for the default 8 × 2 (BENCHMARKS.md). The gradients are bit-identical to one
     /// backward of the summed loss: that walks the groups' graphs one after another, first group first, and the
     /// strategy's own terms (penalties on the parameters, added to the LM loss with weight 1) last, which is the order
@@ -65,9 +66,12 @@ public final class TrainingContext {
     /// gradient (`reduceGradients`).
     public func languageModelLoss(_ examples: [PreparedExample]) -> Tensor {
         let groups = Batch.lengthGroups(examples, rows: options.rowsPerForward)
-        let mine = communicator.balancedShare(costs: groups.map { g in g.count * (g.map { $0.promptIds.count + $0.targetIds.count }.max() ?? 0) })
+        let mine = communicator.balancedShare(costs: groups.map { g in
+            g.count * (g.map { $0.promptIds.count + $0.targetIds.count }.max() ?? 0)
+        })
         guard !mine.isEmpty else { return Tensor(zeros: [1]) }
-        let loss = groupsLoss(mine.map { groups[$0] }, scaled: groups.count > 1, totalTokens: examples.reduce(0) { $0 + $1.targetIds.count })
+        let loss = groupsLoss(mine.map { groups[$0] }, scaled: groups.count > 1,
+                              totalTokens: examples.reduce(0) { $0 + $1.targetIds.count })
         languageModelTerms?.append(loss)
         return loss
     }
@@ -115,7 +119,9 @@ public final class TrainingContext {
     public func batches(of task: PreparedTask, size: Int, rng: inout SeededRNG) -> [[PreparedExample]] {
         var order = Array(task.train.indices)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-        return stride(from: 0, to: order.count, by: size).map { Array(order[$0..<min($0 + size, order.count)]).map { task.train[$0] } }
+        return stride(from: 0, to: order.count, by: size).map {
+            Array(order[$0..<min($0 + size, order.count)]).map { task.train[$0] }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-// Checkpoints at task boundaries: RUN/checkpoints/task-k/{adapters.safetensors, manifest.json, resume.json}. The folder is
-// assembled under a temporary name and renamed into place, so a crash leaves the previous checkpoint intact.
+// Checkpoints at task boundaries: RUN/checkpoints/task-k/{adapters.safetensors, manifest.json, resume.json}.
+// The folder is assembled under a temporary name and renamed into place, so a crash leaves the previous
+// checkpoint intact.
 import Foundation
 import SetaExperts
 import SetaMetrics
@@ -24,10 +25,12 @@ enum CheckpointWriter {
 
     static func write(_ state: StrategyState, resume: ResumePoint, to folder: URL) throws {
         let fm = FileManager.default
-        let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).partial-\(UUID().uuidString)")
+        let staging = folder.deletingLastPathComponent()
+            .appendingPathComponent(".\(folder.lastPathComponent).partial-\(UUID().uuidString)")
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         do {
-            try SafetensorsWriter.write(state.tensors, float64: state.float64, metadata: ["format": "seta-adapters", "version": "\(formatVersion)"],
+            try SafetensorsWriter.write(state.tensors, float64: state.float64,
+                                        metadata: ["format": "seta-adapters", "version": "\(formatVersion)"],
                                         to: staging.appendingPathComponent("adapters.safetensors"))
             var manifest = state.manifest
             manifest["format_version"] = .number(Double(formatVersion))
@@ -37,7 +40,8 @@ enum CheckpointWriter {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically(try encoder.encode(manifest), to: staging.appendingPathComponent("manifest.json"))
             // The trainer's state, with plain keys (UInt64 RNG states stay exact: no JSONValue round trip).
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: Self.inf, negativeInfinity: "-" + Self.inf, nan: Self.nan)
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: Self.inf, negativeInfinity: "-" + Self.inf, nan: Self.nan)
             try writeAtomically(try encoder.encode(resume), to: staging.appendingPathComponent("resume.json"))
             if fm.fileExists(atPath: folder.path) { try fm.removeItem(at: folder) }
             try fm.moveItem(at: staging, to: folder)
@@ -75,7 +79,8 @@ enum CheckpointWriter {
             throw CheckpointError.notFound(file: url.path)
         }
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: inf, negativeInfinity: "-" + inf, nan: nan)
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: inf, negativeInfinity: "-" + inf, nan: nan)
         do { return try decoder.decode(ResumePoint.self, from: data) } catch {
             throw CheckpointError.badJSON(file: url.path, detail: "\(error)")
         }
@@ -85,15 +90,20 @@ enum CheckpointWriter {
 extension StrategyState {
     /// The stored tensor `name`.
     func tensor(_ name: String) throws -> Tensor {
-        guard let t = tensors[name] else { throw CheckpointError.missingTensor(file: "adapters.safetensors", name: name) }
+        guard let t = tensors[name] else {
+            throw CheckpointError.missingTensor(file: "adapters.safetensors", name: name)
+        }
         return t
     }
 
     /// Copies the stored tensor `name` into `target`, which must have its shape.
     func load(_ name: String, into target: Tensor) throws {
-        guard let t = tensors[name] else { throw CheckpointError.missingTensor(file: "adapters.safetensors", name: name) }
+        guard let t = tensors[name] else {
+            throw CheckpointError.missingTensor(file: "adapters.safetensors", name: name)
+        }
         guard t.shape == target.shape else {
-            throw CheckpointError.shapeMismatch(file: "adapters.safetensors", name: name, expected: target.shape, found: t.shape)
+            throw CheckpointError.shapeMismatch(file: "adapters.safetensors", name: name, expected: target.shape,
+                                               found: t.shape)
         }
         target.data.update(from: t.data, count: t.count)
     }
@@ -123,8 +133,9 @@ extension StrategyState {
     /// The manifest's value under `key` (snake_case keys), decoded.
     func manifestValue<T: Decodable>(_ key: String, as type: T.Type) throws -> T {
         guard let value = manifest[key] else {
-            throw CheckpointError.badJSON(file: "manifest.json", detail: "missing \"\(key)\" (a checkpoint written by an older "
-                                          + "release of seta, or a damaged one: train the run again)")
+            throw CheckpointError.badJSON(file: "manifest.json",
+                                          detail: "missing \"\(key)\" (a checkpoint written by an older "
+                                              + "release of seta, or a damaged one: train the run again)")
         }
         do { return try JSONDecoder.snakeCase.decode(T.self, from: JSONEncoder().encode(value)) } catch {
             throw CheckpointError.badJSON(file: "manifest.json", detail: "\"\(key)\": \(Self.describe(error))")
@@ -137,7 +148,9 @@ extension StrategyState {
             throw CheckpointError.badJSON(file: "manifest.json", detail: "missing \"config\" object")
         }
         config["method"] = nil
-        do { return try JSONDecoder.snakeCase.decode(T.self, from: JSONEncoder().encode(JSONValue.object(config))) } catch {
+        do {
+            return try JSONDecoder.snakeCase.decode(T.self, from: JSONEncoder().encode(JSONValue.object(config)))
+        } catch {
             throw CheckpointError.badJSON(file: "manifest.json", detail: "\"config\": \(Self.describe(error))")
         }
     }

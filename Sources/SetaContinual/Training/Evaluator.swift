@@ -55,7 +55,9 @@ extension LanguageModel {
                 if !hasText[r] && piece.contains(where: { !$0.isWhitespace }) {
                     hasText[r] = true
                     // "\nAnswer\n" decoded as one token: text then a newline ends the row too.
-                    if let last = piece.lastIndex(where: { !$0.isWhitespace }), piece[last...].contains("\n") { done[r] = true }
+                    if let last = piece.lastIndex(where: { !$0.isWhitespace }), piece[last...].contains("\n") {
+                        done[r] = true
+                    }
                 }
             }
             length = 1
@@ -81,11 +83,14 @@ struct Evaluator {
     var communicator: Communicator = SingleProcess()
 
     /// What one rank decoded: test-example indices with their predictions and routes (-1: no gate).
-    private struct Decoded: Codable { var indices: [Int] = [], predictions: [String] = [], routes: [Int] = [], routed = false }
+    private struct Decoded: Codable {
+        var indices: [Int] = [], predictions: [String] = [], routes: [Int] = [], routed = false
+    }
 
     /// Scores `task` (number `index` of the stream) with `strategy` routing each prompt (or the bare model when
     /// strategy is nil). Only an oracle strategy looks at `index`.
-    func evaluate(_ task: PreparedTask, index: Int, strategy: ContinualStrategy?, progress: (Int) -> Void) throws -> TaskEvaluation {
+    func evaluate(_ task: PreparedTask, index: Int, strategy: ContinualStrategy?,
+                  progress: (Int) -> Void) throws -> TaskEvaluation {
         // Similar lengths together: less padding.
         let order = task.test.indices.sorted { task.test[$0].promptIds.count < task.test[$1].promptIds.count }
         var decoded = Decoded()
@@ -100,7 +105,8 @@ struct Evaluator {
             let chosen = Tensor.withoutGradients { strategy?.route(prompts: prompts, evaluating: index, model: model) }
             if chosen != nil { decoded.routed = true }
             let routing = (strategy as? GatedStrategy)?.routing   // per-prompt routes follow the rows still decoding
-            let outputs = model.greedyBatch(prompts, maxNewTokens: task.maxNewTokens, textBeforeNewline: task.kind != .classification,
+            let outputs = model.greedyBatch(prompts, maxNewTokens: task.maxNewTokens,
+                                            textBeforeNewline: task.kind != .classification,
                                             keepingRows: { rows, n in routing?.keep(rows, of: n) })
             decoded.indices += idx
             decoded.predictions += outputs.map { model.tokenizer.decode($0) }
@@ -114,7 +120,9 @@ struct Evaluator {
             hasRoutes = hasRoutes || part.routed
             for (k, i) in part.indices.enumerated() { predictions[i] = part.predictions[k]; routes[i] = part.routes[k] }
         }
-        let total = zip(task.test, predictions).reduce(0.0) { $0 + Scoring.score($1.1, example: $1.0.example, kind: task.kind) }
+        let total = zip(task.test, predictions).reduce(0.0) {
+            $0 + Scoring.score($1.1, example: $1.0.example, kind: task.kind)
+        }
         return TaskEvaluation(score: 100 * total / Double(max(task.test.count, 1)), routes: hasRoutes ? routes : nil,
                               predictions: predictions)
     }

@@ -12,7 +12,8 @@ public struct RunDescription: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// bf16 when the base weights ran in bfloat16 (`--weights bf16`); nil (absent from run.json) for float32.
     public var weights: WeightPrecision?
-    public init(model: String, method: String, tasks: [String], benchmark: String?, seed: UInt64, weights: WeightPrecision = .f32) {
+    public init(model: String, method: String, tasks: [String], benchmark: String?, seed: UInt64,
+                weights: WeightPrecision = .f32) {
         self.model = model; self.method = method; self.tasks = tasks; self.benchmark = benchmark; self.seed = seed
         self.weights = weights == .f32 ? nil : weights
     }
@@ -79,7 +80,8 @@ public enum RunFolder {
     }
 
     /// The strategy of the last completed task, restored on `model`.
-    public static func restoreStrategy(_ run: URL, description: RunDescription, model: LanguageModel) throws -> ContinualStrategy {
+    public static func restoreStrategy(_ run: URL, description: RunDescription,
+                                       model: LanguageModel) throws -> ContinualStrategy {
         guard let last = lastCheckpoint(run) else {
             throw CheckpointError.notFound(file: checkpoint(afterTask: 0, in: checkpoints(run)).path)
         }

@@ -23,7 +23,8 @@ extension RunFolder {
     /// a new folder or one whose run has no completed task yet). `recordsWholeRun` (a peer export) refuses a resume.
     public static func open(_ run: URL, for description: RunDescription, resume: Bool, recordsWholeRun: Bool = false,
                             options: TrainingOptions, strategy: ContinualStrategy, model: LanguageModel,
-                            config: String? = nil, communicator: Communicator = SingleProcess()) throws -> Continuation? {
+                            config: String? = nil,
+                            communicator: Communicator = SingleProcess()) throws -> Continuation? {
         let existing = try? readDescription(run)
         communicator.barrier()                           // every rank has looked before rank 0 writes run.json
         guard let existing else {
@@ -37,7 +38,8 @@ extension RunFolder {
         guard resume else {
             throw RunFolderError("""
                 \(run.path) already holds a run (method \(existing.method), model \(existing.model), tasks \
-                \(existing.tasks.joined(separator: ","))) in run.json; continue it with --resume, or give a new --out folder
+                \(existing.tasks.joined(separator: ","))) in run.json; continue it with --resume, \
+                or give a new --out folder
                 """)
         }
         guard existing == description else {
@@ -79,7 +81,8 @@ extension RunFolder {
                 continue
             }
             if mkdir(partial, 0o755) != 0 && errno != EEXIST {
-                throw RunFolderError("cannot create \(purpose) \(url.path): mkdir \(partial): \(String(cString: strerror(errno)))")
+                throw RunFolderError("cannot create \(purpose) \(url.path): mkdir \(partial): "
+                                     + "\(String(cString: strerror(errno)))")
             }
         }
     }

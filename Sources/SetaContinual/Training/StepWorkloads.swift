@@ -1,6 +1,7 @@
 // Training steps as the trainer runs them, on synthetic token batches, for `seta bench`: a plain LoRA step
-// (one LoRA on the LM loss, as seq-lora and mtl train it) and a SETA step with the expert state of k learned tasks (expansion, probe, Split-on-Share, Fisher
-// consolidation and the gate run for real, on synthetic tasks, with small probe/Fisher budgets).
+// (one LoRA on the LM loss, as seq-lora and mtl train it) and a SETA step with the expert state of k learned tasks
+// (expansion, probe, Split-on-Share, Fisher consolidation and the gate run for real, on synthetic tasks, with small
+// probe/Fisher budgets).
 import Foundation
 import SetaData
 import SetaExperts
@@ -23,10 +24,12 @@ public struct TrainingStepWorkload {
 public enum StepWorkloads {
     /// `batch` sequences of `length` tokens; the last `lossTokens` of each carry loss (length − 1 … all: a
     /// language-model step). Token ids are seeded and spread over the vocabulary.
-    static func examples(batch: Int, length: Int, lossTokens: Int, vocab: Int, rng: inout SeededRNG) -> [PreparedExample] {
+    static func examples(batch: Int, length: Int, lossTokens: Int, vocab: Int,
+                         rng: inout SeededRNG) -> [PreparedExample] {
         precondition(lossTokens >= 1 && lossTokens <= length, "bench: loss tokens must be in 1...\(length)")
         return (0..<batch).map { _ in
-            let ids = (0...length).map { _ in 3 + Int(rng.next() % UInt64(vocab - 3)) }  // length + 1: the last is only a target
+            // length + 1: the last is only a target
+            let ids = (0...length).map { _ in 3 + Int(rng.next() % UInt64(vocab - 3)) }
             let promptCount = length + 1 - lossTokens
             return PreparedExample(promptIds: Array(ids[..<promptCount]), targetIds: Array(ids[promptCount...]),
                                    example: Example(prefix: "", input: "", suffix: "", target: "", references: []))
@@ -42,7 +45,8 @@ public enum StepWorkloads {
         let strategy = MultiTaskLoRA(options: options)           // one LoRA, the LM loss: a seq-lora step
         model.network.detachAdapters()
         strategy.attach(to: model, taskCount: 1, rng: &rng)
-        let data = examples(batch: batch, length: length, lossTokens: lossTokens, vocab: model.config.vocabSize, rng: &rng)
+        let data = examples(batch: batch, length: length, lossTokens: lossTokens, vocab: model.config.vocabSize,
+                            rng: &rng)
         return workload(strategy: strategy, task: 0, model: model, tasks: [], batch: data, rng: rng)
     }
 
@@ -52,8 +56,8 @@ public enum StepWorkloads {
                             seed: UInt64 = 0) -> TrainingStepWorkload {
         var options = SETA.Options()
         options.probeBatches = 1; options.fisherExamples = 2
-        return afterTasks(SETA(options: options), model: model, tasksLearned: tasksLearned, batch: batch, length: length,
-                          lossTokens: lossTokens, seed: seed)
+        return afterTasks(SETA(options: options), model: model, tasksLearned: tasksLearned, batch: batch,
+                          length: length, lossTokens: lossTokens, seed: seed)
     }
 
     /// An independent-experts step (a rank-16 LoRA per task + the gate) after `tasksLearned` synthetic tasks: the
@@ -85,17 +89,20 @@ public enum StepWorkloads {
             strategy.endTask(t, context: context)
         }
         strategy.beginTask(tasksLearned, context: context)
-        return workload(strategy: strategy, task: tasksLearned, model: model, tasks: tasks, batch: tasks[tasksLearned].train, rng: rng)
+        return workload(strategy: strategy, task: tasksLearned, model: model, tasks: tasks,
+                        batch: tasks[tasksLearned].train, rng: rng)
     }
 
     static func workload(strategy: ContinualStrategy, task: Int, model: LanguageModel, tasks: [PreparedTask],
                          batch: [PreparedExample], rng: SeededRNG) -> TrainingStepWorkload {
         let options = TrainingOptions()
         let context = TrainingContext(model: model, options: options, tasks: tasks, rng: rng)
-        let optimizer = AdamW(parameters: strategy.trainableParameters, config: AdamWConfig(learningRate: options.learningRate))
+        let optimizer = AdamW(parameters: strategy.trainableParameters,
+                              config: AdamWConfig(learningRate: options.learningRate))
         let tokens = batch.reduce(0) { $0 + $1.promptIds.count + $1.targetIds.count - 1 }
         let lossTokens = batch.reduce(0) { $0 + $1.targetIds.count }
-        var step = TrainingStep(strategy: strategy, context: context, optimizer: optimizer, maxGradNorm: options.maxGradNorm)
+        var step = TrainingStep(strategy: strategy, context: context, optimizer: optimizer,
+                                maxGradNorm: options.maxGradNorm)
         return TrainingStepWorkload(strategy: strategy, storedParameters: strategy.storedParameterCount, step: {
             step(batch, task: task, learningRate: options.learningRate)      // the trainer's step, at the peak rate
         }, tokens: tokens, lossTokens: lossTokens)

@@ -47,7 +47,8 @@ public struct ZeroShotCache {
     public var modelIdentity: String
     public var load: (String) -> [Double]?
     public var save: (String, [Double]) -> Void
-    public init(modelIdentity: String, load: @escaping (String) -> [Double]?, save: @escaping (String, [Double]) -> Void) {
+    public init(modelIdentity: String, load: @escaping (String) -> [Double]?,
+                save: @escaping (String, [Double]) -> Void) {
         self.modelIdentity = modelIdentity; self.load = load; self.save = save
     }
 }
@@ -61,7 +62,8 @@ public enum TrainingError: Error, LocalizedError, Equatable {
         switch self {
         case .interrupted(let n): return "interrupted after \(n) completed task\(n == 1 ? "" : "s")"
         case let .ranksDiverged(task, sums):
-            return "the ranks hold different adapters after task \(task + 1) (checksums by rank: \(sums.joined(separator: ", ")))"
+            return "the ranks hold different adapters after task \(task + 1) "
+                + "(checksums by rank: \(sums.joined(separator: ", ")))"
         }
     }
 }
@@ -86,7 +88,8 @@ public final class ContinualTrainer {
     /// Polled between steps and evaluation batches; true stops the run with `TrainingError.interrupted` (the
     /// checkpoints of completed tasks stay; `run(resume:)` continues from the last one).
     public var shouldStop: () -> Bool = { false }
-    /// The ranks of a data-parallel job; one process by default. Only rank 0 writes checkpoints and the zero-shot cache.
+    /// The ranks of a data-parallel job; one process by default. Only rank 0 writes checkpoints and the
+    /// zero-shot cache.
     public var communicator: Communicator = SingleProcess()
     /// Packs gradients into buckets for the all-reduce.
     public var gradientReduction = GradientReduction()
@@ -95,21 +98,28 @@ public final class ContinualTrainer {
                 modelName: String, benchmark: String?) {
         self.model = model; self.strategy = strategy; self.options = options
         self.modelName = modelName; self.benchmark = benchmark
-        self.tasks = tasks.enumerated().map { i, task in Self.prepare(task, model: model, options: options, salt: UInt64(i)) }
+        self.tasks = tasks.enumerated().map { i, task in
+            Self.prepare(task, model: model, options: options, salt: UInt64(i))
+        }
     }
 
     /// Seeded subsets, truncation to the prompt limit, tokenisation (completion + end-of-sequence).
-    static func prepare(_ task: TaskData, model: LanguageModel, options: TrainingOptions, salt: UInt64) -> PreparedTask {
-        let encode = { (s: String) in model.tokenizer.encode(s) }, decode = { (ids: [Int]) in model.tokenizer.decode(ids) }
+    static func prepare(_ task: TaskData, model: LanguageModel, options: TrainingOptions,
+                        salt: UInt64) -> PreparedTask {
+        let encode = { (s: String) in model.tokenizer.encode(s) },
+            decode = { (ids: [Int]) in model.tokenizer.decode(ids) }
         func prepared(_ examples: [Example]) -> [PreparedExample] {
             examples.map { e in
                 let short = truncated(e, maxPromptTokens: options.maxPromptTokens, encode: encode, decode: decode)
-                return PreparedExample(promptIds: encode(short.prompt), targetIds: encode(short.target) + [model.endOfSequenceId],
+                return PreparedExample(promptIds: encode(short.prompt),
+                                       targetIds: encode(short.target) + [model.endOfSequenceId],
                                        example: short)
             }
         }
-        let train = prepared(seededSubset(task.train, count: options.trainPerTask, seed: options.seed &+ 1000 &* (salt + 1)))
-        let test = prepared(seededSubset(task.test, count: options.testPerTask, seed: options.seed &+ 2000 &* (salt + 1)))
+        let train = prepared(seededSubset(task.train, count: options.trainPerTask,
+                                          seed: options.seed &+ 1000 &* (salt + 1)))
+        let test = prepared(seededSubset(task.test, count: options.testPerTask,
+                                         seed: options.seed &+ 2000 &* (salt + 1)))
         let longestAnswer = (task.train + task.test).flatMap(\.references).map { encode(" " + $0).count }.max() ?? 8
         return PreparedTask(name: task.name, kind: task.kind, train: train, test: test,
                             maxNewTokens: task.kind == .classification ? longestAnswer + 2 : 64)
@@ -186,7 +196,8 @@ public final class ContinualTrainer {
         var adapterRNG = rng.fork()
         strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
         onAttached?(strategy)
-        let context = TrainingContext(model: model, options: options, tasks: stages, rng: rng.fork(), communicator: communicator)
+        let context = TrainingContext(model: model, options: options, tasks: stages, rng: rng.fork(),
+                                      communicator: communicator)
         return StreamState(zeroShot: zeroShot, rng: rng, context: context)
     }
 
@@ -262,7 +273,9 @@ public final class ContinualTrainer {
     private func results(_ state: StreamState) throws -> RunResults {
         var routing: Double? = nil
         if state.routes.allSatisfy({ $0 != nil }) {
-            let hits = state.routes.enumerated().reduce(0) { acc, item in acc + item.element!.filter { $0 == item.offset }.count }
+            let hits = state.routes.enumerated().reduce(0) { acc, item in
+                acc + item.element!.filter { $0 == item.offset }.count
+            }
             let total = state.routes.reduce(0) { $0 + $1!.count }
             routing = 100 * Double(hits) / Double(max(total, 1))
         }
@@ -295,9 +308,14 @@ public final class ContinualTrainer {
     func zeroShotKey(model identity: String) -> String {
         var text = "zero-shot v1|\(identity)|\(options.evalBatchSize)"
         for task in tasks {
-            // Free-text answers are decoded past a leading newline (Evaluator.greedyBatch): rows cached before that differ.
-            text += "|\(task.kind.rawValue):\(task.maxNewTokens)" + (task.kind == .classification ? "" : ":text-before-newline")
-            for e in task.test { text += ";" + e.promptIds.map(String.init).joined(separator: ",") + "=" + e.example.references.joined(separator: "\u{1}") }
+            // Free-text answers are decoded past a leading newline (Evaluator.greedyBatch): rows cached before
+            // that differ.
+            text += "|\(task.kind.rawValue):\(task.maxNewTokens)"
+                + (task.kind == .classification ? "" : ":text-before-newline")
+            for e in task.test {
+                text += ";" + e.promptIds.map(String.init).joined(separator: ",") + "="
+                    + e.example.references.joined(separator: "\u{1}")
+            }
         }
         return String(format: "%016llx-%08x", text.hashValueStable, text.utf8.count)
     }

@@ -150,7 +150,8 @@ public final class GGUFFile: @unchecked Sendable {
                 let name = try c.string("the name of tensor \(i)")
                 let nDims = try c.read(UInt32.self, "the rank of tensor \(name)")
                 guard nDims >= 1, nDims <= 4 else {
-                    throw CheckpointError.invalid(file: file, detail: "tensor \(name) has \(nDims) dimensions (1 to 4 allowed)")
+                    throw CheckpointError.invalid(
+                        file: file, detail: "tensor \(name) has \(nDims) dimensions (1 to 4 allowed)")
                 }
                 var dims = [Int]()
                 // The product of the non-zero dims must fit in Int too: with a zero dim the element count is 0,
@@ -160,7 +161,8 @@ public final class GGUFFile: @unchecked Sendable {
                     let n = try c.read(UInt64.self, "dimension \(d) of tensor \(name)")
                     let (p, overflow) = nonZeroElements.multipliedReportingOverflow(by: max(Int(clamping: n), 1))
                     guard n <= UInt64(Int32.max), !overflow else {
-                        throw CheckpointError.invalid(file: file, detail: "tensor \(name) has an impossible dimension \(n)")
+                        throw CheckpointError.invalid(
+                            file: file, detail: "tensor \(name) has an impossible dimension \(n)")
                     }
                     nonZeroElements = p
                     elements *= Int(n)
@@ -174,15 +176,18 @@ public final class GGUFFile: @unchecked Sendable {
                 if let (e, b) = type.blockLayout {
                     guard dims[0] % e == 0 else {
                         throw CheckpointError.invalid(
-                            file: file, detail: "tensor \(name) of type \(type) has a row of \(dims[0]) elements, not a multiple of \(e)")
+                            file: file, detail: "tensor \(name) of type \(type) has a row of \(dims[0]) elements, "
+                                + "not a multiple of \(e)")
                     }
                     // Reject absurd sizes here (no overflow later); a plain cut file is reported by `tensor(_:)`.
                     let (bytes, overflow) = (elements / e).multipliedReportingOverflow(by: b)
                     guard !overflow, bytes <= raw.count else {
-                        throw CheckpointError.truncated(file: file, what: "the data of tensor \(name) (\(dims) \(type) is larger than the file)")
+                        throw CheckpointError.truncated(
+                            file: file, what: "the data of tensor \(name) (\(dims) \(type) is larger than the file)")
                     }
                 } else if elements / 8 > raw.count {  // no ggml type packs more than 8 elements per byte
-                    throw CheckpointError.truncated(file: file, what: "the data of tensor \(name) (\(dims) \(type) is larger than the file)")
+                    throw CheckpointError.truncated(
+                        file: file, what: "the data of tensor \(name) (\(dims) \(type) is larger than the file)")
                 }
                 guard h.infos[name] == nil else {
                     throw CheckpointError.invalid(file: file, detail: "tensor \(name) is declared twice")
@@ -220,7 +225,8 @@ public final class GGUFFile: @unchecked Sendable {
         let start = dataOffset + info.offset
         guard start <= data.count, bytes <= data.count - start else {
             throw CheckpointError.truncated(
-                file: file, what: "the end of tensor \(name) (needs \(bytes) bytes at offset \(start), file has \(data.count))")
+                file: file,
+                what: "the end of tensor \(name) (needs \(bytes) bytes at offset \(start), file has \(data.count))")
         }
         let out = Tensor.empty(info.shape)
         out.name = name

@@ -117,7 +117,8 @@ struct GGUFCursor {
     mutating func count(_ what: @autoclosure () -> String, minBytes: Int) throws -> Int {
         let n = try read(UInt64.self, what())
         guard n <= UInt64(Int.max / max(minBytes, 1)), Int(n) * minBytes <= remaining else {
-            throw CheckpointError.truncated(file: file, what: "\(what()) (\(n) items declared, \(remaining) bytes left)")
+            throw CheckpointError.truncated(
+                file: file, what: "\(what()) (\(n) items declared, \(remaining) bytes left)")
         }
         return Int(n)
     }
@@ -142,7 +143,9 @@ struct GGUFCursor {
         case 7: return .bool(try read(UInt8.self, what()) != 0)
         case 8: return .string(try string(what()))
         case 9:
-            guard depth < 8 else { throw CheckpointError.invalid(file: file, detail: "\(what()) nests arrays too deeply") }
+            guard depth < 8 else {
+                throw CheckpointError.invalid(file: file, detail: "\(what()) nests arrays too deeply")
+            }
             let elementType = try read(UInt32.self, "the element type of \(what())")
             let size = Self.minSize(of: elementType)
             guard size > 0 else {

@@ -1,7 +1,8 @@
 // Dequantisation of ggml tensor data to float32 (block layouts as in ggml-common.h):
 //   F32, F16, BF16  — one element per 4 / 2 / 2 bytes.
 //   Q8_0 (34 B / 32): f16 d, 32 × int8 q            → q·d
-//   Q4_0 (18 B / 32): f16 d, 16 bytes of nibbles    → (nibble − 8)·d; low nibbles are elements 0…15, high 16…31
+//   Q4_0 (18 B / 32): f16 d, 16 bytes of nibbles    → (nibble − 8)·d;
+//                     low nibbles are elements 0…15, high 16…31
 //   Q4_1 (20 B / 32): f16 d, f16 m, 16 bytes        → nibble·d + m
 //   Q5_0 (22 B / 32): f16 d, u32 qh, 16 bytes       → (nibble | bit·16 − 16)·d   (qh bit j: element j)
 //   Q5_1 (24 B / 32): f16 d, f16 m, u32 qh, 16 B    → (nibble | bit·16)·d + m
@@ -25,7 +26,8 @@ import Foundation
 enum GGUFQuant {
     /// Converts `count` elements of `type` at `src` into `dst`. The caller has checked that `src` holds the
     /// whole tensor and that `count` is a multiple of the block size.
-    static func dequantize(_ type: GGMLType, from src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count: Int) {
+    static func dequantize(_ type: GGMLType, from src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>,
+                           count: Int) {
         guard let (perBlock, blockBytes) = type.blockLayout, count > 0 else { return }
         let blocks = count / perBlock
         // ~256K elements per chunk: big enough to amortise dispatch, small enough to balance 2–16 cores.
@@ -44,7 +46,8 @@ enum GGUFQuant {
     }
 
     /// Converts `blocks` whole blocks.
-    private static func convert(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
+    private static func convert(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>,
+                                blocks: Int) {
         switch type {
         case .f32:
             UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: blocks * 4)

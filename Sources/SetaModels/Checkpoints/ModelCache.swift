@@ -41,7 +41,8 @@ public enum ModelCache {
         do {
             try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError.invalid(file: folder.path, detail: "cannot create the model folder (\(error.localizedDescription))")
+            throw CheckpointError.invalid(
+                file: folder.path, detail: "cannot create the model folder (\(error.localizedDescription))")
         }
         let tmp = fm.temporaryDirectory.appendingPathComponent("seta-fetch-\(UUID().uuidString)", isDirectory: true)
         try? fm.createDirectory(at: tmp, withIntermediateDirectories: true)
@@ -73,7 +74,8 @@ public enum ModelCache {
         if rename(partial.path, target.path) != 0 {
             let err = String(cString: strerror(errno))
             if fm.fileExists(atPath: target.path) { return target } // another process won the race
-            throw CheckpointError.invalid(file: target.path, detail: "cannot move the downloaded model into place (\(err))")
+            throw CheckpointError.invalid(
+                file: target.path, detail: "cannot move the downloaded model into place (\(err))")
         }
         progress("saved \(target.path)")
         return target
@@ -113,7 +115,8 @@ public enum ModelCache {
         do {
             try process.run()
         } catch {
-            throw CheckpointError.toolFailed(command: command, detail: "could not start (\(error.localizedDescription))")
+            throw CheckpointError.toolFailed(
+                command: command, detail: "could not start (\(error.localizedDescription))")
         }
         // Drain both pipes while the process runs so that a chatty tool cannot block on a full pipe.
         final class Box: @unchecked Sendable { var data = Data() }

@@ -52,7 +52,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         let headerLength = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard headerLength <= UInt64(data.count - 8) else {
             throw CheckpointError.truncated(
-                file: file, what: "the end of its JSON header (header length \(headerLength) runs past the \(data.count)-byte file)")
+                file: file, what: "the end of its JSON header (header length \(headerLength) runs past the "
+                    + "\(data.count)-byte file)")
         }
         let n = Int(headerLength)
         dataOffset = 8 + n
@@ -60,7 +61,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         do {
             json = try JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + n))
         } catch {
-            throw CheckpointError.badJSON(file: file, detail: "the header is not valid JSON (\(error.localizedDescription))")
+            throw CheckpointError.badJSON(
+                file: file, detail: "the header is not valid JSON (\(error.localizedDescription))")
         }
         guard let header = json as? [String: Any] else {
             throw CheckpointError.badJSON(file: file, detail: "the header is not a JSON object")
@@ -86,19 +88,23 @@ public final class SafetensorsFile: @unchecked Sendable {
                 throw CheckpointError.badJSON(file: file, detail: "tensor \(name) has no valid shape")
             }
             guard let offsets = Self.intArray(entry["data_offsets"]), offsets.count == 2 else {
-                throw CheckpointError.badJSON(file: file, detail: "tensor \(name) has no valid data_offsets [begin, end]")
+                throw CheckpointError.badJSON(
+                    file: file, detail: "tensor \(name) has no valid data_offsets [begin, end]")
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end, end <= dataSize else {
                 throw CheckpointError.invalid(
-                    file: file, detail: "tensor \(name) has data offsets [\(begin), \(end)] outside the \(dataSize)-byte data section")
+                    file: file, detail: "tensor \(name) has data offsets [\(begin), \(end)] outside the "
+                        + "\(dataSize)-byte data section")
             }
             // The non-zero dims' product must fit in Int even when a zero dim makes the element count 0, so that
             // no product of some of the dims overflows later.
             var elements = 1, nonZeroElements = 1
             for d in shape {
                 let (p, o) = nonZeroElements.multipliedReportingOverflow(by: max(d, 1))
-                guard !o else { throw CheckpointError.badJSON(file: file, detail: "tensor \(name) has an impossible shape \(shape)") }
+                guard !o else {
+                    throw CheckpointError.badJSON(file: file, detail: "tensor \(name) has an impossible shape \(shape)")
+                }
                 nonZeroElements = p
                 elements *= d
             }
@@ -106,7 +112,8 @@ public final class SafetensorsFile: @unchecked Sendable {
                 let (bytes, o) = elements.multipliedReportingOverflow(by: size)
                 guard !o, bytes == end - begin else {
                     throw CheckpointError.invalid(
-                        file: file, detail: "tensor \(name) (\(dtype) \(shape)) needs \(elements) × \(size) bytes but its data offsets span \(end - begin)")
+                        file: file, detail: "tensor \(name) (\(dtype) \(shape)) needs \(elements) × \(size) bytes "
+                            + "but its data offsets span \(end - begin)")
                 }
             }
             infos[name] = SafetensorsTensorInfo(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
@@ -134,7 +141,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         let count = info.shape.reduce(1, *)
         guard count * size == info.end - info.begin else {
-            throw CheckpointError.invalid(file: file, detail: "tensor \(name) has data offsets that do not match its shape")
+            throw CheckpointError.invalid(
+                file: file, detail: "tensor \(name) has data offsets that do not match its shape")
         }
         let out = Tensor.empty(info.shape)
         out.name = name
@@ -149,7 +157,9 @@ public final class SafetensorsFile: @unchecked Sendable {
             case "F16":
                 for i in 0 ..< count { dst[i] = halfToFloat(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
             case "BF16":
-                for i in 0 ..< count { dst[i] = bfloat16ToFloat(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+                for i in 0 ..< count {
+                    dst[i] = bfloat16ToFloat(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                }
             default: // F64
                 for i in 0 ..< count {
                     dst[i] = Float(Double(bitPattern: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
@@ -162,14 +172,20 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// An F64 tensor's values exactly (statistics that must round-trip bit for bit).
     public func float64(_ name: String) throws -> (shape: [Int], values: [Double]) {
         guard let info = tensorInfos[name] else { throw CheckpointError.missingTensor(file: file, name: name) }
-        guard info.dtype == "F64" else { throw CheckpointError.unsupportedType(file: file, tensor: name, type: info.dtype + " (F64 expected)") }
+        guard info.dtype == "F64" else {
+            throw CheckpointError.unsupportedType(file: file, tensor: name, type: info.dtype + " (F64 expected)")
+        }
         let count = info.shape.reduce(1, *)
         guard count * 8 == info.end - info.begin else {
-            throw CheckpointError.invalid(file: file, detail: "tensor \(name) has data offsets that do not match its shape")
+            throw CheckpointError.invalid(
+                file: file, detail: "tensor \(name) has data offsets that do not match its shape")
         }
         let start = dataOffset + info.begin
         let values = data.withUnsafeBytes { raw in
-            (0..<count).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0, as: UInt64.self))) }
+            (0..<count).map {
+                Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0,
+                                                                          as: UInt64.self)))
+            }
         }
         return (info.shape, values)
     }
@@ -213,7 +229,8 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
             do {
                 json = try JSONSerialization.jsonObject(with: Data(contentsOf: index))
             } catch {
-                throw CheckpointError.badJSON(file: index.path, detail: "not valid JSON (\(error.localizedDescription))")
+                throw CheckpointError.badJSON(
+                    file: index.path, detail: "not valid JSON (\(error.localizedDescription))")
             }
             guard let map = (json as? [String: Any])?["weight_map"] as? [String: Any] else {
                 throw CheckpointError.badJSON(file: index.path, detail: "no \"weight_map\" object")
@@ -221,7 +238,8 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
             var weightMap = [String: String]()
             for (name, shard) in map {
                 guard let s = shard as? String, !s.contains("/") else {
-                    throw CheckpointError.badJSON(file: index.path, detail: "weight_map entry \(name) is not a file name")
+                    throw CheckpointError.badJSON(
+                        file: index.path, detail: "weight_map entry \(name) is not a file name")
                 }
                 weightMap[name] = s
             }

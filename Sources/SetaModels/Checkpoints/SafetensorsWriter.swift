@@ -18,7 +18,8 @@ public enum SafetensorsWriter {
         }
         for name in doubleNames {
             let (shape, values) = float64[name]!
-            precondition(shape.reduce(1, *) == values.count, "float64 array \(name): shape \(shape) needs \(shape.reduce(1, *)) values")
+            precondition(shape.reduce(1, *) == values.count,
+                         "float64 array \(name): shape \(shape) needs \(shape.reduce(1, *)) values")
             header[name] = ["dtype": "F64", "shape": shape, "data_offsets": [offset, offset + 8 * values.count]]
             offset += 8 * values.count
         }
@@ -45,13 +46,16 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
     func failure(_ what: String) -> CheckpointError {
         let code = errno
         var detail = "\(what) (\(String(cString: strerror(code))))"
-        if code == ENOSPC || code == EFBIG || code == EDQUOT { detail += ": the disk is full or a file-size limit was reached" }
+        if code == ENOSPC || code == EFBIG || code == EDQUOT {
+            detail += ": the disk is full or a file-size limit was reached"
+        }
         return CheckpointError.unwritable(file: url.path, detail: detail)
     }
     do {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     } catch {
-        throw CheckpointError.unwritable(file: url.path, detail: "cannot create the folder \(folder.path): \(error.localizedDescription)")
+        throw CheckpointError.unwritable(
+            file: url.path, detail: "cannot create the folder \(folder.path): \(error.localizedDescription)")
     }
     let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard fd >= 0 else { throw failure("cannot create a file in \(folder.path)") }

@@ -11,7 +11,8 @@ public struct GenerationOptions: Sendable {
     public var stopAtNewline: Bool = false
     public var seed: UInt64 = 0
     public init(maxNewTokens: Int = 64, temperature: Float = 0, stopAtNewline: Bool = false, seed: UInt64 = 0) {
-        self.maxNewTokens = maxNewTokens; self.temperature = temperature; self.stopAtNewline = stopAtNewline; self.seed = seed
+        self.maxNewTokens = maxNewTokens; self.temperature = temperature
+        self.stopAtNewline = stopAtNewline; self.seed = seed
     }
 }
 
@@ -33,7 +34,8 @@ extension LanguageModel {
         try validate(ids: promptIds)
         let capacity = promptIds.count + options.maxNewTokens
         guard capacity <= config.maxPositions || config.maxPositions <= 0 else {
-            throw ModelError.invalidInput("prompt (\(promptIds.count) tokens) + \(options.maxNewTokens) new tokens exceed the model's context of \(config.maxPositions)")
+            throw ModelError.invalidInput("prompt (\(promptIds.count) tokens) + \(options.maxNewTokens) new tokens "
+                                          + "exceed the model's context of \(config.maxPositions)")
         }
         var rng = SeededRNG(seed: options.seed)
         let cache = KVCache(config: config, batch: 1, capacity: capacity)
@@ -57,7 +59,9 @@ extension LanguageModel {
             input = [next]
         }
         let total = clock.now - start
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        func seconds(_ d: Duration) -> Double {
+            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
         return Generation(promptIds: promptIds, newIds: newIds, text: tokenizer.decode(newIds), stopReason: stop,
                           prefillSeconds: seconds(prefill), decodeSeconds: seconds(total - prefill))
     }

@@ -28,7 +28,8 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
         self.modelType = modelType; self.vocabSize = vocabSize; self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize; self.layerCount = layerCount; self.headCount = headCount
         // A non-positive head count is reported by `problems`, not trapped on here.
-        self.kvHeadCount = kvHeadCount; self.headDim = headDim ?? (headCount > 0 && hiddenSize > 0 ? hiddenSize / headCount : 0)
+        self.kvHeadCount = kvHeadCount
+        self.headDim = headDim ?? (headCount > 0 && hiddenSize > 0 ? hiddenSize / headCount : 0)
         self.rmsNormEps = rmsNormEps; self.ropeTheta = ropeTheta; self.maxPositions = maxPositions
         self.tiedEmbeddings = tiedEmbeddings; self.qkvBias = qkvBias; self.outputBias = outputBias
         self.bosTokenId = bosTokenId; self.eosTokenIds = eosTokenIds
@@ -41,9 +42,12 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
     /// Problems that make the configuration unusable, as sentences (empty when valid).
     public var problems: [String] {
         var p: [String] = []
-        if vocabSize <= 0 || hiddenSize <= 0 || intermediateSize <= 0 || layerCount <= 0 { p.append("sizes must be positive") }
+        if vocabSize <= 0 || hiddenSize <= 0 || intermediateSize <= 0 || layerCount <= 0 {
+            p.append("sizes must be positive")
+        }
         if headCount <= 0 || kvHeadCount <= 0 || headCount % kvHeadCount != 0 {
-            p.append("num_attention_heads (\(headCount)) must be a positive multiple of num_key_value_heads (\(kvHeadCount))")
+            p.append("num_attention_heads (\(headCount)) must be a positive multiple of num_key_value_heads "
+                     + "(\(kvHeadCount))")
         }
         if headDim <= 0 || headDim % 2 != 0 { p.append("head_dim \(headDim) must be positive and even for RoPE") }
         let sizes = [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
@@ -78,12 +82,15 @@ extension LlamaConfig {
             throw ModelError.invalidConfig(url.path, "not a JSON object")
         }
         func int(_ key: String) throws -> Int {
-            guard let v = json[key] as? Int else { throw ModelError.invalidConfig(url.path, "missing or non-integer \"\(key)\"") }
+            guard let v = json[key] as? Int else {
+                throw ModelError.invalidConfig(url.path, "missing or non-integer \"\(key)\"")
+            }
             return v
         }
         let type = json["model_type"] as? String ?? "llama"
         guard ["llama", "qwen2", "mistral"].contains(type) else {
-            throw ModelError.invalidConfig(url.path, "model_type \"\(type)\" is not a Llama-family model (llama, qwen2)")
+            throw ModelError.invalidConfig(url.path,
+                                           "model_type \"\(type)\" is not a Llama-family model (llama, qwen2)")
         }
         let rope = json["rope_parameters"] as? [String: Any] ?? json["rope_scaling"] as? [String: Any]
         if let ropeType = (rope?["rope_type"] ?? rope?["type"]) as? String, ropeType != "default" {

@@ -67,7 +67,8 @@ extension String {
 
 /// FNV-1a over bytes: the same value in every process and run (Swift's `hashValue` is seeded per process).
 /// `seed` continues an earlier hash, so several pieces hash as if concatenated.
-public func stableHash<Bytes: Sequence>(_ bytes: Bytes, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 where Bytes.Element == UInt8 {
+public func stableHash<Bytes: Sequence>(_ bytes: Bytes, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64
+    where Bytes.Element == UInt8 {
     var h = seed
     for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
     return h
@@ -90,7 +91,8 @@ extension LlamaModel {
             throw ModelError.missingFile(folder.path, "config.json is missing")
         }
         let config = try LlamaConfig(configJSON: configURL)
-        return try load(config: config, from: SafetensorsWeightSource(checkpoint: try SafetensorsCheckpoint(folder: folder)))
+        return try load(config: config,
+                        from: SafetensorsWeightSource(checkpoint: try SafetensorsCheckpoint(folder: folder)))
     }
 }
 
@@ -136,7 +138,9 @@ extension LlamaConfig {
             throw ModelError.invalidConfig(file, "architecture \"\(arch)\" is not a Llama-family model (llama, qwen2)")
         }
         func int(_ key: String) throws -> Int {
-            guard let v = gguf["\(arch).\(key)"]?.int else { throw ModelError.invalidConfig(file, "missing \(arch).\(key)") }
+            guard let v = gguf["\(arch).\(key)"]?.int else {
+                throw ModelError.invalidConfig(file, "missing \(arch).\(key)")
+            }
             return v
         }
         let vocab = gguf["tokenizer.ggml.tokens"]?.array?.count ?? gguf["\(arch).vocab_size"]?.int
@@ -145,7 +149,8 @@ extension LlamaConfig {
         if let type = gguf["\(arch).rope.scaling.type"]?.string, type != "none" {
             throw ModelError.invalidConfig(file, "RoPE scaling \"\(type)\" is not supported")
         }
-        self.init(modelType: arch, vocabSize: vocab, hiddenSize: hidden, intermediateSize: try int("feed_forward_length"),
+        self.init(modelType: arch, vocabSize: vocab, hiddenSize: hidden,
+                  intermediateSize: try int("feed_forward_length"),
                   layerCount: try int("block_count"), headCount: heads,
                   kvHeadCount: gguf["\(arch).attention.head_count_kv"]?.int ?? heads,
                   headDim: gguf["\(arch).attention.key_length"]?.int,
@@ -153,7 +158,8 @@ extension LlamaConfig {
                   ropeTheta: gguf["\(arch).rope.freq_base"]?.float ?? 10000,
                   maxPositions: gguf["\(arch).context_length"]?.int ?? 2048,
                   tiedEmbeddings: gguf.tensorInfos["output.weight"] == nil,
-                  qkvBias: gguf.tensorInfos["blk.0.attn_q.bias"] != nil, outputBias: gguf.tensorInfos["blk.0.attn_output.bias"] != nil,
+                  qkvBias: gguf.tensorInfos["blk.0.attn_q.bias"] != nil,
+                  outputBias: gguf.tensorInfos["blk.0.attn_output.bias"] != nil,
                   bosTokenId: gguf["tokenizer.ggml.bos_token_id"]?.int,
                   eosTokenIds: gguf["tokenizer.ggml.eos_token_id"]?.int.map { [$0] } ?? [])
         if let problem = problems.first { throw ModelError.invalidConfig(file, problem) }

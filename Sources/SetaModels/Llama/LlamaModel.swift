@@ -41,7 +41,8 @@ public final class LlamaBlock {
     let eps: Float
 
     init(attention: LlamaAttention, mlp: LlamaMLP, attentionNorm: Tensor, mlpNorm: Tensor, eps: Float) {
-        self.attention = attention; self.mlp = mlp; self.attentionNorm = attentionNorm; self.mlpNorm = mlpNorm; self.eps = eps
+        self.attention = attention; self.mlp = mlp; self.attentionNorm = attentionNorm; self.mlpNorm = mlpNorm
+        self.eps = eps
     }
 
     /// x: [B·T, D] → [B·T, D] (pre-norm residual block).
@@ -72,7 +73,8 @@ public final class LlamaModel {
     /// `leftPadding[b]` = number of padding tokens at the start of row b (masked out as keys; RoPE is relative,
     /// so the shifted positions of the real tokens do not change their attention).
     public func hiddenStates(ids: [Int], batch: Int, cache: KVCache? = nil, leftPadding: [Int]? = nil) -> Tensor {
-        precondition(batch > 0 && ids.count % batch == 0, "hiddenStates: \(ids.count) ids do not split into \(batch) rows")
+        precondition(batch > 0 && ids.count % batch == 0,
+                     "hiddenStates: \(ids.count) ids do not split into \(batch) rows")
         let length = ids.count / batch, start = cache?.length ?? 0
         let rotary = RotaryTable(headDim: config.headDim, base: config.ropeTheta, start: start, count: length)
         var x = embedding(ids, table: embeddings)                          // (B·T, D)
@@ -99,7 +101,9 @@ public final class LlamaModel {
     public func useBF16Weights() -> Bool {
         guard BFloat16.isSupported else { return false }
         for b in blocks {
-            for l in [b.attention.q, b.attention.k, b.attention.v, b.attention.o, b.mlp.gate, b.mlp.up, b.mlp.down] { l.useBF16() }
+            for l in [b.attention.q, b.attention.k, b.attention.v, b.attention.o, b.mlp.gate, b.mlp.up, b.mlp.down] {
+                l.useBF16()
+            }
         }
         if lmHeadBF16 == nil && !lmHead.requiresGrad { lmHeadBF16 = FrozenBF16Weight(lmHead) }
         return true
@@ -157,8 +161,10 @@ public final class KVCache {
             let t = k.size(1), start = owner.length, s = start + t
             precondition(s <= capacity, "KV cache full: \(s) positions > capacity \(capacity)")
             for b in 0..<batch {
-                (keys.data + (b * capacity + start) * rowSize).update(from: k.data + b * t * rowSize, count: t * rowSize)
-                (values.data + (b * capacity + start) * rowSize).update(from: v.data + b * t * rowSize, count: t * rowSize)
+                (keys.data + (b * capacity + start) * rowSize).update(from: k.data + b * t * rowSize,
+                                                                      count: t * rowSize)
+                (values.data + (b * capacity + start) * rowSize).update(from: v.data + b * t * rowSize,
+                                                                        count: t * rowSize)
             }
             return (keys, values, s)
         }
@@ -166,8 +172,10 @@ public final class KVCache {
         /// Keeps batch rows `rows` (increasing), moved to the front in that order.
         func keep(_ rows: [Int], filled: Int) {
             for (i, r) in rows.enumerated() where i != r {
-                (keys.data + i * capacity * rowSize).update(from: keys.data + r * capacity * rowSize, count: filled * rowSize)
-                (values.data + i * capacity * rowSize).update(from: values.data + r * capacity * rowSize, count: filled * rowSize)
+                (keys.data + i * capacity * rowSize).update(from: keys.data + r * capacity * rowSize,
+                                                            count: filled * rowSize)
+                (values.data + i * capacity * rowSize).update(from: values.data + r * capacity * rowSize,
+                                                              count: filled * rowSize)
             }
             batch = rows.count
             keys = Tensor(shape: [batch] + keys.shape.dropFirst(), storage: keys.storage)
@@ -182,7 +190,8 @@ public final class KVCache {
     /// Keeps only batch rows `rows` (increasing indices), in that order: rows that finished decoding stop costing
     /// compute. Later calls index the remaining rows 0..<rows.count.
     public func keepRows(_ rows: [Int]) {
-        precondition(!rows.isEmpty && zip(rows, rows.dropFirst()).allSatisfy { $0 < $1 } && rows.last! < (layers.first?.batch ?? 0),
+        precondition(!rows.isEmpty && zip(rows, rows.dropFirst()).allSatisfy { $0 < $1 }
+                         && rows.last! < (layers.first?.batch ?? 0),
                      "keepRows: \(rows) is not an increasing list of rows of the batch")
         for layer in layers { layer.keep(rows, filled: length) }
     }

@@ -2,15 +2,18 @@
 // repeated K/V: head h reads KV group h / (H/G) through BLAS leading dimensions.
 //
 //   S = Q Kᵀ / sqrt(D)  (per head, [T, S]),  P = softmax(S + causal mask),  O = P V
-// Backward: dP = dO Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dQ = dS K / sqrt(D),  dK = dSᵀ Q / sqrt(D),  dV = Pᵀ dO.
+// Backward: dP = dO Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dQ = dS K / sqrt(D),  dK = dSᵀ Q / sqrt(D),
+//           dV = Pᵀ dO.
 import Foundation
 
 /// q: [B, T, H, D]; k, v: [B, S, G, D] with H a multiple of G and S ≥ T (S − T earlier positions, e.g. a KV
 /// cache). Query t has absolute position S − T + t and attends to keys j ≤ S − T + t, and j ≥ keyStart[b]
 /// when `keyStart` is given (left padding). With `keyCount`, k and v are [B, C, G, D] buffers of which the first
 /// S = keyCount ≤ C positions of each row are used (a KV cache read in place, no copy). Returns [B, T, H, D].
-public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]? = nil, keyCount: Int? = nil) -> Tensor {
-    causalAttention(q, k, v, keyStart: keyStart, keyCount: keyCount, queryBlock: attentionQueryBlock(queries: q.size(1)))
+public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]? = nil,
+                            keyCount: Int? = nil) -> Tensor {
+    causalAttention(q, k, v, keyStart: keyStart, keyCount: keyCount,
+                    queryBlock: attentionQueryBlock(queries: q.size(1)))
 }
 
 /// Query rows per block: each block computes scores only up to its last visible key, skipping most of the
@@ -20,8 +23,10 @@ func attentionQueryBlock(queries t: Int) -> Int { t <= 256 ? 32 : 64 }
 /// Blocked causal attention (see the public entry point). Query rows are processed in blocks of `queryBlock`;
 /// block [t0, t1) attends to keys [keyStart, S − T + t1) only — masked scores are never computed, and the
 /// saved probabilities are only meaningful inside each block's key range.
-func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]?, keyCount: Int? = nil, queryBlock: Int) -> Tensor {
-    precondition(q.rank == 4 && k.rank == 4 && k.shape == v.shape, "attention: q \(q.shape), k \(k.shape), v \(v.shape)")
+func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]?, keyCount: Int? = nil,
+                     queryBlock: Int) -> Tensor {
+    precondition(q.rank == 4 && k.rank == 4 && k.shape == v.shape,
+                 "attention: q \(q.shape), k \(k.shape), v \(v.shape)")
     let (b, t, h, d) = (q.size(0), q.size(1), q.size(2), q.size(3))
     let (s, g) = (keyCount ?? k.size(1), k.size(2))
     let kvRow = k.size(1) * g * d   // elements between batch rows of k and v
@@ -99,7 +104,9 @@ func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyStart: [Int]?, ke
                         let pr = p + r * s, dr = dP + r * n
                         let dot = KVec(repeating: Kernel.dot(pr, dr, n))
                         var j = 0
-                        while j + kVecWidth <= n { kStore(kLoad(pr + j) * (kLoad(dr + j) - dot), dr + j); j += kVecWidth }
+                        while j + kVecWidth <= n {
+                            kStore(kLoad(pr + j) * (kLoad(dr + j) - dot), dr + j); j += kVecWidth
+                        }
                         while j < n { dr[j] = pr[j] * (dr[j] - dot[0]); j += 1 }
                     }
                     if let dq {  // dQ += dS K / sqrt(D)

@@ -71,7 +71,8 @@ public func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
                 for o in stride(from: 0, to: n, by: Swift.max(inner, 1)) {
                     var i = 0
                     while i + kVecWidth <= inner {
-                        kStore(kLoad(da + o + i).addingProduct(kLoad(gd + o + i), kLoad(y + i)), da + o + i); i += kVecWidth
+                        kStore(kLoad(da + o + i).addingProduct(kLoad(gd + o + i), kLoad(y + i)), da + o + i)
+                        i += kVecWidth
                     }
                     while i < inner { da[o + i] += gd[o + i] * y[i]; i += 1 }
                 }

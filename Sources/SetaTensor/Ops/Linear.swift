@@ -9,7 +9,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     let aRows = a.size(-2), aCols = a.size(-1), bRows = b.size(-2), bCols = b.size(-1)
     let m = transposeA ? aCols : aRows, k = transposeA ? aRows : aCols
     let kB = transposeB ? bCols : bRows, n = transposeB ? bRows : bCols
-    precondition(k == kB, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    precondition(k == kB, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · "
+                          + "\(b.shape)\(transposeB ? "ᵀ" : "")")
     let aBatch = Array(a.shape.dropLast(2)), bBatch = Array(b.shape.dropLast(2))
     let batch = aBatch.reduce(1, *)
     let batchedB = !bBatch.isEmpty

@@ -34,10 +34,12 @@ public final class PackedBF16: @unchecked Sendable {
     init(_ source: UnsafePointer<Float>, rows: Int, cols: Int, rowStride: Int, colStride: Int) {
         self.rows = rows; self.cols = cols
         count = seta_bf16_packed_count(Int32(rows), Int32(cols))
-        pointer = UnsafeMutableRawPointer(aligned_alloc(64, max(count, 32) * 2)!).bindMemory(to: UInt16.self, capacity: count)
+        pointer = UnsafeMutableRawPointer(aligned_alloc(64, max(count, 32) * 2)!)
+            .bindMemory(to: UInt16.self, capacity: count)
         let (ptr, r, c) = (pointer, rows, cols)
         parallelChunks(count: panels, minimumPerWorker: 64, alignment: 1) { range in
-            seta_bf16_pack(source, Int32(r), Int32(c), rowStride, colStride, ptr, Int32(range.lowerBound), Int32(range.upperBound))
+            seta_bf16_pack(source, Int32(r), Int32(c), rowStride, colStride, ptr,
+                           Int32(range.lowerBound), Int32(range.upperBound))
         }
     }
 
@@ -61,7 +63,8 @@ public final class PackedBF16: @unchecked Sendable {
         let xb = UnsafeMutablePointer<UInt32>.allocate(capacity: m * pairs)
         defer { xb.deallocate() }
         parallelChunks(count: m, minimumPerWorker: max(1, 1 << 20 / max(k, 1)), alignment: 1) { range in
-            seta_bf16_convert_rows(x + range.lowerBound * ldx, Int32(range.count), Int32(k), ldx, xb + range.lowerBound * pairs)
+            seta_bf16_convert_rows(x + range.lowerBound * ldx, Int32(range.count), Int32(k), ldx,
+                                   xb + range.lowerBound * pairs)
         }
         // ~100 µs per worker: a panel costs its FLOPs at ~200 GFLOPS plus reading its weights at ~15 GB/s.
         let panelSeconds = Double(64 * m * k) / 200e9 + Double(64 * k) / 15e9
@@ -83,7 +86,8 @@ public final class FrozenBF16Weight: @unchecked Sendable {
 
     public init(_ weight: Tensor) {
         precondition(weight.rank == 2, "FrozenBF16Weight: weight must be [out, in], got \(weight.shape)")
-        forward = PackedBF16(weight.data, rows: weight.size(0), cols: weight.size(1), rowStride: weight.size(1), colStride: 1)
+        forward = PackedBF16(weight.data, rows: weight.size(0), cols: weight.size(1), rowStride: weight.size(1),
+                             colStride: 1)
     }
 
     public var outFeatures: Int { forward.rows }

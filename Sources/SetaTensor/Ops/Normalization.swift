@@ -44,7 +44,9 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> Tensor {
                         let xr = xp + row * d, gr = gp + row * d, dr = dx + row * d, inv = r[row]
                         var acc = KVec()
                         var i = 0
-                        while i + kVecWidth <= d { acc = acc.addingProduct(kLoad(gr + i) * kLoad(w + i), kLoad(xr + i)); i += kVecWidth }
+                        while i + kVecWidth <= d {
+                            acc = acc.addingProduct(kLoad(gr + i) * kLoad(w + i), kLoad(xr + i)); i += kVecWidth
+                        }
                         var dot = sumLanes(acc)
                         while i < d { dot += gr[i] * w[i] * xr[i]; i += 1 }
                         let c = dot * inv * inv / Float(d)

@@ -21,7 +21,8 @@ public func softmax(_ x: Tensor) -> Tensor {
     let y = out.detached()
     return out.recordOp(inputs: [x]) { g in
         x.accumulateGrad { dx in  // dx = y ⊙ (g − Σ g⊙y)
-            parallelChunks(count: rows, minimumPerWorker: max(1, elementwiseParallelMinimum / max(c, 1)), alignment: 1) { range in
+            parallelChunks(count: rows, minimumPerWorker: max(1, elementwiseParallelMinimum / max(c, 1)),
+                           alignment: 1) { range in
                 for r in range {
                     let yr = y.data + r * c, gr = g.data + r * c, dr = dx + r * c
                     let dot = KVec(repeating: Kernel.dot(yr, gr, c))
