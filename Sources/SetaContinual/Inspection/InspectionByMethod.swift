@@ -1,5 +1,6 @@
 // Each method's own part of `seta inspect` (a requirement of ContinualStrategy, so no caller switches over the
-// concrete strategies): SETA shows its pools' block states, unique ranks, Ω and gate; independent experts (and the per-task oracle) their per-task LoRAs and gate. Any other method gets the
+// concrete strategies): SETA shows its pools' block states, unique ranks, Ω and gate; independent experts (and the
+// per-task oracle) their per-task LoRAs and gate; SeqLoRA (in its own file) its one LoRA. Any other method gets the
 // default: its stored parameter count and a note.
 import SetaExperts
 import SetaModels
@@ -29,10 +30,10 @@ public struct MethodInspection {
 extension ContinualStrategy {
     /// The default: no per-matrix summary, the stored parameters as one total.
     public func inspection(_ input: InspectionInput) -> MethodInspection {
-        MethodInspection(parameters: StoredParameters(shared: 0, unique: 0, gate: 0, total: storedParameterCount,
-                                                      independentEquivalent: independentEquivalent(tasksSeen: input.tasksCompleted),
-                                                      trainingState: 0),
-                         notes: ["\(name): no per-matrix summary for this method"])
+        let independent = independentEquivalent(tasksSeen: input.tasksCompleted)
+        return MethodInspection(parameters: StoredParameters(shared: 0, unique: 0, gate: 0, total: storedParameterCount,
+                                                             independentEquivalent: independent, trainingState: 0),
+                                notes: ["\(name): no per-matrix summary for this method"])
     }
 }
 
@@ -84,7 +85,8 @@ extension SETA {
             return values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))
         }
         return PoolInspection(
-            name: pool.name, layer: layer, projection: projection, inFeatures: pool.inFeatures, outFeatures: pool.outFeatures,
+            name: pool.name, layer: layer, projection: projection, inFeatures: pool.inFeatures,
+            outFeatures: pool.outFeatures,
             sharedRank: pool.shape.sharedRank, blockCount: pool.shape.blocks, blockStates: states.map { $0[p] },
             uniqueRanks: pool.unique.map(\.rank), splitBlocks: pool.unique.map { $0.splits.map(\.block) },
             storedParameters: pool.storedParameterCount,
@@ -98,17 +100,20 @@ extension IndependentExperts {
         return MethodInspection(
             pools: projections.map { name, linear, experts in
                 let (layer, projection) = RunInspection.parse(name)
+                let loras = experts.experts
                 return PoolInspection(name: name, layer: layer, projection: projection, inFeatures: linear.inFeatures,
-                                      outFeatures: linear.outFeatures, sharedRank: experts.experts.reduce(0) { $0 + $1.rank },
-                                      blockCount: 0, blockStates: [], uniqueRanks: experts.experts.map(\.rank), splitBlocks: [],
-                                      storedParameters: experts.experts.reduce(0) { $0 + $1.parameterCount }, omega: nil)
+                                      outFeatures: linear.outFeatures, sharedRank: loras.reduce(0) { $0 + $1.rank },
+                                      blockCount: 0, blockStates: [], uniqueRanks: loras.map(\.rank), splitBlocks: [],
+                                      storedParameters: loras.reduce(0) { $0 + $1.parameterCount }, omega: nil)
             },
             parameters: StoredParameters(shared: 0, unique: storedParameterCount - gateCount, gate: gateCount,
                                          total: storedParameterCount,
-                                         independentEquivalent: independentEquivalent(tasksSeen: taskCount), trainingState: 0),
+                                         independentEquivalent: independentEquivalent(tasksSeen: taskCount),
+                                         trainingState: 0),
             gate: gate.summary, routing: gate.routing(of: self, input),
             notes: ["\(name): one LoRA per task (rank: the sum over tasks), nothing shared; no block states or Ω"
-                    + (evaluatesWithTaskIdentity ? "; evaluation used the true task id, the routing matrix shows the gate "
-                       + "kept for predict" : "")])
+                    + (evaluatesWithTaskIdentity
+                       ? "; evaluation used the true task id, the routing matrix shows the gate kept for predict"
+                       : "")])
     }
 }

@@ -2,7 +2,7 @@
 // ../shared/SETA.md, every choice a named option). Per adapted projection an ExpertPool holds a shared expert
 // in K rank-k sub-blocks and one unique expert per task; a prototype gate on frozen features picks the expert.
 //
-//   L = L_LM(completion tokens) + λ · Σ_{b shared, trainable} Σ_{θ∈b} Ω̂_θ (θ − θ*)²        (closed-form gate: no L_gate)
+//   L = L_LM(completion tokens) + λ · Σ_{b shared, trainable} Σ_{θ∈b} Ω̂_θ (θ − θ*)²    (closed-form gate: no L_gate)
 //
 // Task t, in the order the hooks run:
 //   1. adaptive gating expansion — a unique expert U_t (B = 0) in every pool;
@@ -102,7 +102,8 @@ public final class SETA: GatedStrategy {
         var taskStates: [[BlockState]] = []
         for (p, pool) in pools.enumerated() {                                    // 3. Split-on-Share
             let omegaB = blocks[p].map { Double(blockMean($0.omega.a, $0.omega.b)) }
-            let decided = splitOnShare(sensitivity: s[p], importance: omegaB, options: options.split, running: &runningProduct[p])
+            let decided = splitOnShare(sensitivity: s[p], importance: omegaB, options: options.split,
+                                       running: &runningProduct[p])
             for (b, state) in decided.enumerated() where state == .split { pool.split(block: b, forTask: t) }
             taskStates.append(decided)
             // Ω̂: Ω normalised by its mean over the adapted matrix, so λ does not depend on scale.
@@ -145,7 +146,9 @@ public final class SETA: GatedStrategy {
             }
         }
         updateShares.append(sharedUpdateShare(task: t))
-        for tensor in pools.flatMap({ $0.sharedParameters + $0.unique.flatMap(\.parameters) }) { tensor.requiresGrad = false }
+        for tensor in pools.flatMap({ $0.sharedParameters + $0.unique.flatMap(\.parameters) }) {
+            tensor.requiresGrad = false
+        }
         gate.addTask(prompts: context.tasks[t].train.map(\.promptIds), embeddings: embeddings)
     }
 
@@ -175,18 +178,21 @@ public final class SETA: GatedStrategy {
         shared.forEach { $0.requiresGrad = true }
         defer { shared.forEach { $0.requiresGrad = false; $0.zeroGrad() } }
         var scores = pools.map { [Double](repeating: 0, count: $0.shape.blocks) }
-        let batches = context.batches(of: context.tasks[t], size: context.options.batchSize, rng: &rng).prefix(options.probeBatches)
+        let batches = context.batches(of: context.tasks[t], size: context.options.batchSize, rng: &rng)
+            .prefix(options.probeBatches)
         for (i, batch) in batches.enumerated() {
             shared.forEach { $0.zeroGrad() }
             routing.route(allTo: t, tasks: t + 1, sequences: batch.count)
-            let loss = context.backpropagatingEachGroup { context.languageModelLoss(Array(batch)) }   // this rank's share
+            // This rank's share.
+            let loss = context.backpropagatingEachGroup { context.languageModelLoss(Array(batch)) }
             if loss.requiresGrad { loss.backward() }
             context.reduceGradients(shared)                        // the batch's gradient, before |θ · g|
             for (p, pool) in pools.enumerated() {
                 for b in 0..<pool.shape.blocks {
                     let (a, bb) = (pool.sharedA[b], pool.sharedB[b])
                     let untrained = bb.values.allSatisfy { $0 == 0 }
-                    let score = (magnitude(a, weighted: !untrained) + magnitude(bb, weighted: !untrained)) / Double(a.count + bb.count)
+                    let score = (magnitude(a, weighted: !untrained) + magnitude(bb, weighted: !untrained))
+                        / Double(a.count + bb.count)
                     scores[p][b] = i == 0 ? score : options.probeDecay * scores[p][b] + (1 - options.probeDecay) * score
                 }
             }
@@ -245,7 +251,8 @@ public final class SETA: GatedStrategy {
         let fisher: [[(a: Tensor, b: Tensor)]] = pools.map { p in
             (0..<p.shape.blocks).map { b in (Tensor(zeros: p.sharedA[b].shape), Tensor(zeros: p.sharedB[b].shape)) }
         }
-        let examples = context.batches(of: context.tasks[t], size: 1, rng: &rng).prefix(options.fisherExamples).map { $0[0] }
+        let examples = context.batches(of: context.tasks[t], size: 1, rng: &rng).prefix(options.fisherExamples)
+            .map { $0[0] }
         let n = Float(max(examples.count, 1))
         for example in context.shard(examples) {                 // each rank squares whole examples' gradients
             shared.forEach { $0.zeroGrad() }
@@ -296,10 +303,13 @@ public final class SETA: GatedStrategy {
 
     // MARK: What it stores
 
-    public var storedParameterCount: Int { pools.reduce(0) { $0 + $1.storedParameterCount } + (gate?.storedParameterCount ?? 0) }
+    public var storedParameterCount: Int {
+        pools.reduce(0) { $0 + $1.storedParameterCount } + (gate?.storedParameterCount ?? 0)
+    }
 
     public func independentEquivalent(tasksSeen: Int) -> Int? {
-        tasksSeen * pools.reduce(0) { $0 + options.pool.sharedRank * ($1.inFeatures + $1.outFeatures) } + (gate?.storedParameterCount ?? 0)
+        tasksSeen * pools.reduce(0) { $0 + options.pool.sharedRank * ($1.inFeatures + $1.outFeatures) }
+            + (gate?.storedParameterCount ?? 0)
     }
 
     public var sharedUtilisation: SharedUtilisation? {

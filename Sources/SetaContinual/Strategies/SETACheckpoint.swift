@@ -49,12 +49,14 @@ extension SETA {
         seta.attach(to: model, taskCount: 0, rng: &rng)
         let splits = try state.manifestValue("unique_splits", as: [[[Int]]].self)
         guard splits.count == seta.pools.count else {
-            throw CheckpointError.invalid(file: "manifest.json", detail: "\(splits.count) pools stored, the model has \(seta.pools.count) target projections")
+            throw CheckpointError.invalid(file: "manifest.json", detail: "\(splits.count) pools stored, the model has "
+                                          + "\(seta.pools.count) target projections")
         }
         for (p, pool) in seta.pools.enumerated() {
             let n = pool.name
             for b in 0..<pool.shape.blocks {
-                try state.load("\(n).shared.\(b).A", into: pool.sharedA[b]); try state.load("\(n).shared.\(b).B", into: pool.sharedB[b])
+                try state.load("\(n).shared.\(b).A", into: pool.sharedA[b])
+                try state.load("\(n).shared.\(b).B", into: pool.sharedB[b])
                 let block = seta.blocks[p][b]
                 try state.load("\(n).omega.\(b).A", into: block.omega.a)
                 try state.load("\(n).omega.\(b).B", into: block.omega.b)
@@ -62,16 +64,20 @@ extension SETA {
                 try state.load("\(n).anchor.\(b).B", into: block.anchor.b)
             }
             for (t, blocks) in splits[p].enumerated() {
-                pool.restoreUniqueExpert(a: try state.tensor("\(n).unique.\(t).A").copy(), b: try state.tensor("\(n).unique.\(t).B").copy(),
-                                         splits: try blocks.map { b in (b, try state.tensor("\(n).unique.\(t).split.\(b).A").copy(),
-                                                                        try state.tensor("\(n).unique.\(t).split.\(b).B").copy()) })
+                let copies = try blocks.map { b in
+                    (b, try state.tensor("\(n).unique.\(t).split.\(b).A").copy(),
+                     try state.tensor("\(n).unique.\(t).split.\(b).B").copy())
+                }
+                pool.restoreUniqueExpert(a: try state.tensor("\(n).unique.\(t).A").copy(),
+                                         b: try state.tensor("\(n).unique.\(t).B").copy(), splits: copies)
             }
         }
         seta.states = try state.manifestValue("states", as: [[[BlockState]]].self)
         seta.sensitivities = try state.manifestValue("sensitivities", as: [[[Double]]].self)
         let trainers = try state.manifestValue("trained_in_place_by", as: [[[Int]]].self)
         guard trainers.map(\.count) == seta.blocks.map(\.count) else {
-            throw CheckpointError.invalid(file: "manifest.json", detail: "\"trained_in_place_by\" does not have one entry "
+            throw CheckpointError.invalid(file: "manifest.json",
+                                          detail: "\"trained_in_place_by\" does not have one entry "
                                           + "per shared block of each pool")
         }
         for (p, pool) in trainers.enumerated() {
@@ -80,7 +86,8 @@ extension SETA {
         seta.updateShares = try state.manifestValue("update_shares", as: [Double].self)
         seta.initialisedFrom = try state.manifestValue("initialised_from", as: [Int].self).map { $0 < 0 ? nil : $0 }
         seta.runningProduct = zip(try state.manifestValue("running_product_sum", as: [Double].self),
-                                  try state.manifestValue("running_product_count", as: [Int].self)).map { RunningProduct(sum: $0, count: $1) }
+                                  try state.manifestValue("running_product_count", as: [Int].self))
+            .map { RunningProduct(sum: $0, count: $1) }
         try state.restore(gate: seta.gate)
         return seta
     }
