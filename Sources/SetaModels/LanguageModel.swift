@@ -17,6 +17,11 @@ public final class LanguageModel {
 
     public var config: LlamaConfig { network.config }
 
+    /// Padding id (masked out or ignored wherever it appears).
+    public var padId: Int { tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0 }
+    /// The id appended after every completion: the tokenizer's end-of-sequence (for SmolLM2 `<|im_end|>`, id 2).
+    public var endOfSequenceId: Int { tokenizer.eosTokenId ?? config.eosTokenIds.first ?? 0 }
+
     /// End-of-sequence ids: the config's, the tokenizer's, and ChatML's `<|im_end|>` when present.
     public var endOfSequenceIds: Set<Int> {
         var ids = Set(config.eosTokenIds)

@@ -93,30 +93,28 @@ extension OptionField {
     /// A finite `Float` ≥ lower (> lower when `above`), at most `upper`.
     public static func number(_ name: String, _ path: WritableKeyPath<Options, Float>, atLeast lower: Double,
                               above: Bool = false, atMost upper: Double = .infinity, help: String) -> Self {
-        Self(name: name, help: help, kind: .float,
-             numeric: .number(name, path, atLeast: lower, above: above, atMost: upper),
-             read: { .float($0[keyPath: path]) },
-             write: { (o: inout Options, v: OptionValue) throws(OptionError) in
-                 switch v {
-                 case let .float(f): o[keyPath: path] = f
-                 case let .double(d): o[keyPath: path] = Float(d)
-                 case let .int(i): o[keyPath: path] = Float(i)
-                 case .text: throw OptionError(option: name, value: v.description, allowed: "a number")
-                 }
-             })
+        real(name, path, kind: .float, numeric: .number(name, path, atLeast: lower, above: above, atMost: upper),
+             help: help, value: OptionValue.float)
     }
 
     /// A finite `Double` ≥ lower (> lower when `above`), at most `upper`.
     public static func number(_ name: String, _ path: WritableKeyPath<Options, Double>, atLeast lower: Double,
                               above: Bool = false, atMost upper: Double = .infinity, help: String) -> Self {
-        Self(name: name, help: help, kind: .double,
-             numeric: .number(name, path, atLeast: lower, above: above, atMost: upper),
-             read: { .double($0[keyPath: path]) },
+        real(name, path, kind: .double, numeric: .number(name, path, atLeast: lower, above: above, atMost: upper),
+             help: help, value: OptionValue.double)
+    }
+
+    /// A real-number option of type F, set from any numeric value (an integer where a number goes, as YAML has it).
+    private static func real<F: BinaryFloatingPoint>(
+        _ name: String, _ path: WritableKeyPath<Options, F>, kind: OptionKind, numeric: NumericOption<Options>,
+        help: String, value: @escaping (F) -> OptionValue
+    ) -> Self {
+        Self(name: name, help: help, kind: kind, numeric: numeric, read: { value($0[keyPath: path]) },
              write: { (o: inout Options, v: OptionValue) throws(OptionError) in
                  switch v {
-                 case let .double(d): o[keyPath: path] = d
-                 case let .float(f): o[keyPath: path] = Double(f)
-                 case let .int(i): o[keyPath: path] = Double(i)
+                 case let .float(f): o[keyPath: path] = F(f)
+                 case let .double(d): o[keyPath: path] = F(d)
+                 case let .int(i): o[keyPath: path] = F(i)
                  case .text: throw OptionError(option: name, value: v.description, allowed: "a number")
                  }
              })

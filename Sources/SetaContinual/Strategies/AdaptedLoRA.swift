@@ -91,3 +91,30 @@ public final class AdaptedLoRA {
         }
     }
 }
+
+/// A method that trains one AdaptedLoRA on every task (seq-lora, ewc, replay, mtl): the hooks it does not change
+/// have these defaults — attach the LoRA, train all of it on the LM loss, no gate, store the LoRA.
+public protocol OneLoRAStrategy: ContinualStrategy {
+    var lora: AdaptedLoRA { get }
+}
+
+extension OneLoRAStrategy {
+    public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) { lora.attach(to: model, rng: &rng) }
+    public func beginTask(_ t: Int, context: TrainingContext) {}
+    public var trainableParameters: [Tensor] { lora.parameters }
+    public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
+        context.languageModelLoss(batch)
+    }
+    public func endTask(_ t: Int, context: TrainingContext) {}
+    public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? { nil }
+    public var storedParameterCount: Int { lora.parameterCount }
+    public func independentEquivalent(tasksSeen: Int) -> Int? { tasksSeen * lora.parameterCount }
+    public var sharedUtilisation: SharedUtilisation? { nil }
+    public var configuration: [String: JSONValue] { lora.configuration(method: name) }
+    public func checkpoint() -> StrategyState {
+        var state = StrategyState()
+        state.tensors = lora.tensors
+        state.manifest = ["method": .string(name), "config": .object(configuration)]
+        return state
+    }
+}

@@ -17,7 +17,7 @@ import SetaMetrics
 import SetaModels
 import SetaTensor
 
-public final class EWCLoRA: ContinualStrategy {
+public final class EWCLoRA: OneLoRAStrategy {
     public struct Options: Codable, Equatable, Sendable {
         /// The one LoRA: rank 8, α 16, on q_proj and v_proj (SeqLoRA's defaults, so the two compare directly).
         public var lora = LoRAShape()
@@ -55,10 +55,6 @@ public final class EWCLoRA: ContinualStrategy {
         anchors = lora.parameters.map { $0.copy() }
     }
 
-    public func beginTask(_ t: Int, context: TrainingContext) {}
-
-    public var trainableParameters: [Tensor] { lora.parameters }
-
     public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
         let lm = context.languageModelLoss(batch)
         guard consolidatedTasks > 0, options.lambda > 0 else { return lm }
@@ -76,8 +72,6 @@ public final class EWCLoRA: ContinualStrategy {
         anchors = lora.parameters.map { $0.copy() }
         consolidatedTasks += 1
     }
-
-    public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? { nil }
 
     // MARK: The method's terms
 
@@ -110,10 +104,7 @@ public final class EWCLoRA: ContinualStrategy {
 
     // MARK: What it stores
 
-    /// Adapter parameters: the one LoRA (Ω and θ* are training state, not counted).
-    public var storedParameterCount: Int { lora.parameterCount }
-    public func independentEquivalent(tasksSeen: Int) -> Int? { tasksSeen * lora.parameterCount }
-    public var sharedUtilisation: SharedUtilisation? { nil }
+    // Stored adapter parameters: the one LoRA (OneLoRAStrategy; Ω and θ* are training state, not counted).
     public var configuration: [String: JSONValue] { recordedConfiguration(method: name, options: options) }
 
     /// Checkpoint names of the tensors in `lora.parameters` order, e.g. "model.layers.0.self_attn.q_proj.lora_A".

@@ -7,40 +7,18 @@ import SetaMetrics
 import SetaModels
 import SetaTensor
 
-public final class MultiTaskLoRA: ContinualStrategy {
+public final class MultiTaskLoRA: OneLoRAStrategy {
     public typealias Options = LoRAShape
     public var options: Options { lora.shape }
     public var name: String { "mtl" }
     /// The one LoRA (rank 8, α 16 on q_proj and v_proj by default).
-    let lora: AdaptedLoRA
+    public let lora: AdaptedLoRA
 
     public init(options: Options = Options()) { lora = AdaptedLoRA(shape: options) }
     private init(lora: AdaptedLoRA) { self.lora = lora }
 
+    /// The one stage of all tasks mixed; the rest (LM loss on the one LoRA, no gate) is OneLoRAStrategy's.
     public var trainsJointly: Bool { true }
-
-    public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) {
-        lora.attach(to: model, rng: &rng)
-    }
-    public func beginTask(_ t: Int, context: TrainingContext) {}
-    public var trainableParameters: [Tensor] { lora.parameters }
-    public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
-        context.languageModelLoss(batch)
-    }
-    public func endTask(_ t: Int, context: TrainingContext) {}
-    public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? { nil }
-    public var storedParameterCount: Int { lora.parameterCount }
-    public func independentEquivalent(tasksSeen: Int) -> Int? { tasksSeen * lora.parameterCount }
-    public var sharedUtilisation: SharedUtilisation? { nil }
-    public var configuration: [String: JSONValue] {
-        lora.configuration(method: name)
-    }
-    public func checkpoint() -> StrategyState {
-        var state = StrategyState()
-        state.tensors = lora.tensors
-        state.manifest = ["method": .string(name), "config": .object(configuration)]
-        return state
-    }
 
     /// Rebuilds MTL-LoRA from a checkpoint on `model`.
     public static func restore(_ state: StrategyState, model: LanguageModel) throws -> MultiTaskLoRA {

@@ -55,7 +55,7 @@ public struct Reservoir<Element: Codable & Equatable & Sendable>: Codable, Equat
     }
 }
 
-public final class ReplayLoRA: ContinualStrategy {
+public final class ReplayLoRA: OneLoRAStrategy {
     public struct Options: Codable, Equatable, Sendable {
         /// The one LoRA: rank 8, α 16, on q_proj and v_proj (SeqLoRA's defaults).
         public var lora = LoRAShape()
@@ -86,10 +86,6 @@ public final class ReplayLoRA: ContinualStrategy {
         buffer = Reservoir(budget: options.budget)
     }
 
-    public func beginTask(_ t: Int, context: TrainingContext) {}
-
-    public var trainableParameters: [Tensor] { lora.parameters }
-
     public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
         context.languageModelLoss(mixedBatch(batch, context: context))
     }
@@ -98,8 +94,6 @@ public final class ReplayLoRA: ContinualStrategy {
         var rng = context.rng.fork()
         for i in context.tasks[t].train.indices { buffer.offer(ExampleReference(task: t, index: i), rng: &rng) }
     }
-
-    public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? { nil }
 
     /// The new batch followed by ⌈ρ·|batch|⌉ replayed examples (fewer if the buffer holds fewer; none when
     /// empty).
@@ -111,10 +105,7 @@ public final class ReplayLoRA: ContinualStrategy {
 
     // MARK: What it stores
 
-    /// Adapter parameters: the one LoRA (the buffer holds data, not parameters).
-    public var storedParameterCount: Int { lora.parameterCount }
-    public func independentEquivalent(tasksSeen: Int) -> Int? { tasksSeen * lora.parameterCount }
-    public var sharedUtilisation: SharedUtilisation? { nil }
+    // Stored adapter parameters: the one LoRA (OneLoRAStrategy; the buffer holds data, not parameters).
     public var configuration: [String: JSONValue] { recordedConfiguration(method: name, options: options) }
 
     /// The LoRA's tensors; the buffer as example references (task, index into its prepared training examples, which

@@ -6,7 +6,7 @@ import SetaMetrics
 import SetaModels
 import SetaTensor
 
-public final class SeqLoRA: PeerReplayable, ExportsTaskLoRA {
+public final class SeqLoRA: OneLoRAStrategy, PeerReplayable, ExportsTaskLoRA {
     public typealias Options = LoRAShape
     /// The LoRA that trains on every task.
     public let lora: AdaptedLoRA
@@ -18,29 +18,8 @@ public final class SeqLoRA: PeerReplayable, ExportsTaskLoRA {
     public init(options: Options = Options()) { lora = AdaptedLoRA(shape: options) }
     private init(lora: AdaptedLoRA) { self.lora = lora }
 
-    public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) {
-        lora.attach(to: model, rng: &rng)
-    }
-    public func beginTask(_ t: Int, context: TrainingContext) {}
-    public var trainableParameters: [Tensor] { lora.parameters }
-    public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
-        context.languageModelLoss(batch)
-    }
-    public func endTask(_ t: Int, context: TrainingContext) {}
-    public func route(prompts: [[Int]], model: LanguageModel) -> [Int]? { nil }
-
-    // MARK: What it stores
-
-    public var storedParameterCount: Int { lora.parameterCount }
-    public func independentEquivalent(tasksSeen: Int) -> Int? { tasksSeen * storedParameterCount }
-    public var sharedUtilisation: SharedUtilisation? { nil }
-    public var configuration: [String: JSONValue] { lora.configuration(method: name) }
-    public func checkpoint() -> StrategyState {
-        var state = StrategyState()
-        state.tensors = lora.tensors
-        state.manifest = ["method": .string(name), "config": .object(configuration)]
-        return state
-    }
+    // The hooks are OneLoRAStrategy's (AdaptedLoRA.swift): attach the LoRA, train all of it on the LM loss of every
+    // task in turn, no gate; it stores the LoRA, and results.json records its rank, alpha and targets.
 
     /// Rebuilds SeqLoRA from a checkpoint on `model`.
     public static func restore(_ state: StrategyState, model: LanguageModel) throws -> SeqLoRA {

@@ -191,13 +191,6 @@ extension ContinualStrategy {
     public var evaluatesWithTaskIdentity: Bool { false }
 }
 
-extension LanguageModel {
-    /// Padding id (masked out or ignored wherever it appears).
-    public var padId: Int { tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0 }
-    /// The id appended after every completion: the tokenizer's end-of-sequence (for SmolLM2 `<|im_end|>`, id 2).
-    public var endOfSequenceId: Int { tokenizer.eosTokenId ?? config.eosTokenIds.first ?? 0 }
-}
-
 /// A right-padded training batch: inputs and next-token targets, loss only on completion tokens.
 struct Batch {
     var ids: [Int] = [], targets: [Int] = []
