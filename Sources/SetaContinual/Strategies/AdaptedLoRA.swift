@@ -99,7 +99,9 @@ public protocol OneLoRAStrategy: ContinualStrategy {
 }
 
 extension OneLoRAStrategy {
-    public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) { lora.attach(to: model, rng: &rng) }
+    public func attach(to model: LanguageModel, taskCount: Int, rng: inout SeededRNG) {
+        lora.attach(to: model, rng: &rng)
+    }
     public func beginTask(_ t: Int, context: TrainingContext) {}
     public var trainableParameters: [Tensor] { lora.parameters }
     public func loss(_ batch: [PreparedExample], task t: Int, context: TrainingContext) -> Tensor {
