@@ -12,7 +12,7 @@ private let realModel: LanguageModel? = {
     return try? LanguageModel.load("default")
 }()
 
-@Suite struct GreedyDecodingTests {
+@Suite(.tags(.realModel)) struct GreedyDecodingTests {
     /// A SuperNI prompt (task1572_samsum_summary, test instance 0) as TaskLoader builds it.
     static let summaryPrompt = "In this task, you are given a conversation, and your task is to generate a summary from the "
         + "information present in the given conversation. Generate a summary in such a way that the context should be "

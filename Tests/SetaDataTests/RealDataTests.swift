@@ -4,7 +4,7 @@ import Testing
 import SetaTestSupport
 @testable import SetaData
 
-@Suite(.requires(installed: realDataRoot != nil, "benchmark data not found: set SETA_DATA or provide ../shared/data"))
+@Suite(.tags(.realModel), .requires(installed: realDataRoot != nil, "benchmark data not found: set SETA_DATA or provide ../shared/data"))
 struct RealDataTests {
     var root: URL { realDataRoot! }
 

@@ -24,7 +24,7 @@ let defaultModel: LanguageModel? = {
     return try? LanguageModel.load("default")
 }()
 
-@Suite(.requires(installed: FileManager.default.fileExists(atPath: ModelCache.defaultModelURL.path),
+@Suite(.tags(.realModel), .requires(installed: FileManager.default.fileExists(atPath: ModelCache.defaultModelURL.path),
                  "default model not fetched (make model-for-tests, or seta model fetch)"))
 struct SmolLM2ParityTests {
     static let fixture = try! loadJSON("smollm2_logits.json")

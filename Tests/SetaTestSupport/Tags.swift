@@ -7,4 +7,6 @@ extension Tag {
     @Tag public static var executable: Self
     /// Walks many seeded inputs or whole runs (fuzzing, every option's values, kills and resumes, qemu, MPI).
     @Tag public static var slow: Self
+    /// Reads the default model (SmolLM2, `make model-for-tests`) or the benchmark data (../shared/data).
+    @Tag public static var realModel: Self
 }

@@ -62,7 +62,7 @@ enum SmolLM2Reference {
 
 private let skipMessage = "SmolLM2 GGUF not found at \(SmolLM2Reference.ggufURL.path) (make model-for-tests; SETA_CACHE moves the cache)"
 
-@Suite("SmolLM2 parity with Hugging Face")
+@Suite("SmolLM2 parity with Hugging Face", .tags(.realModel))
 struct SmolLM2ParityTests {
     typealias R = SmolLM2Reference
 
