@@ -11,7 +11,7 @@ import SetaTestSupport
 let qemu = URL(fileURLWithPath: "/usr/bin/qemu-x86_64")
 
 @Suite(.tags(.executable, .slow), .requires(installed: FileManager.default.isExecutableFile(atPath: qemu.path), "qemu-user not installed (apt-get install qemu-user; make test installs it)"),
-       .requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
+       .setaBuilt)
 struct CPUCompatibilityTests {
     func logits(cpu: String?, extra: [String] = [], environment: [String: String] = [:]) throws
         -> (status: Int32, reason: Process.TerminationReason, stdout: String) {

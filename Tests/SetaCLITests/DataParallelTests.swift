@@ -24,7 +24,7 @@ let openMPIInstalled = mpirunPath != nil && ["/usr/lib/x86_64-linux-gnu/libmpi.s
                                              "/usr/lib64/openmpi/lib/libmpi.so.40", "/usr/lib/libmpi.so.40"]
     .contains { FileManager.default.fileExists(atPath: $0) }
 
-@Suite(.tags(.executable, .slow), .requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"),
+@Suite(.tags(.executable, .slow), .setaBuilt,
        .requires(installed: openMPIInstalled, "Open MPI not installed (apt-get install libopenmpi-dev openmpi-bin; make test installs it)"),
        .serialized)
 struct DataParallelTests {

@@ -5,7 +5,7 @@ import Testing
 import SetaTestSupport
 @testable import SetaModels
 
-@Suite(.tags(.executable), .requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
+@Suite(.tags(.executable), .setaBuilt)
 struct ExportCommandTests {
     static let tiny = fixtures.appendingPathComponent("tiny-llama").path
     static func scratch() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("seta-export-\(UUID().uuidString)").path }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import SetaTestSupport
 
-@Suite(.tags(.executable), .requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
+@Suite(.tags(.executable), .setaBuilt)
 struct InspectCommandTests {
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
     let tasks = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 import SetaTestSupport
 
-@Suite(.tags(.executable, .slow), .requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
+@Suite(.tags(.executable, .slow), .setaBuilt)
 struct KillResumeTests {
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
     let tasks = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

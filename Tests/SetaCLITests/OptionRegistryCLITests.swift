@@ -7,7 +7,7 @@ import SetaContinual
 import SetaTestSupport
 import Testing
 
-@Suite(.tags(.executable), .requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
+@Suite(.tags(.executable), .setaBuilt)
 struct OptionRegistryCLITests {
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
     let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

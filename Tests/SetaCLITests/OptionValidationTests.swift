@@ -10,7 +10,7 @@ import SetaModels
 import SetaTestSupport
 import Testing
 
-@Suite(.tags(.executable, .slow), .requires(installed: FileManager.default.isExecutableFile(atPath: setaExecutable.path), "seta executable not built (swift build --product seta)"))
+@Suite(.tags(.executable, .slow), .setaBuilt)
 struct OptionValidationTests {
     static let values = ["0", "-1", "nan", "inf", "-inf", "1e30", "2147483648", "9223372036854775807", "99999999999999999999"]
     let tiny = fixtures.appendingPathComponent("tiny-llama").path
