@@ -31,6 +31,17 @@ struct MethodArguments: ParsableArguments {
     @Option(help: .init(Methods.help("probe-batches"))) var probeBatches: Int?
     @Option(help: .init(Methods.help("unique-rank"))) var uniqueRank: Int?
     @Option(help: .init(Methods.help("unique-init"), valueName: "zero|nearest")) var uniqueInit: String?
+    @Option(help: .init(Methods.help("shared-rank"))) var sharedRank: Int?
+    @Option(help: .init(Methods.help("shared-blocks"))) var sharedBlocks: Int?
+    @Option(help: .init(Methods.help("expert-scale"))) var expertScale: Float?
+    @Option(help: .init(Methods.help("sensitivity-percentile"))) var sensitivityPercentile: Double?
+    @Option(help: .init(Methods.help("importance-percentile"))) var importancePercentile: Double?
+    @Option(help: .init(Methods.help("dynamic-multiple"))) var dynamicMultiple: Double?
+    @Option(help: .init(Methods.help("probe-decay"))) var probeDecay: Double?
+    @Option(help: .init(Methods.help("gamma"))) var gamma: Float?
+    @Option(help: .init(Methods.help("gate-shrinkage"))) var gateShrinkage: Double?
+    @Option(help: .init(Methods.help("gate-top-k"))) var gateTopK: Int?
+    @Option(help: .init(Methods.help("gate-temperature"))) var gateTemperature: Double?
     @Option(help: .init(Methods.help("lora-rank"))) var loraRank: Int?
     @Option(help: .init(Methods.help("lora-alpha"))) var loraAlpha: Float?
     @Option(help: .init(Methods.help("ewc-lambda"))) var ewcLambda: Float?
@@ -55,6 +66,11 @@ struct MethodArguments: ParsableArguments {
         ("lambda", .float(\.lambda)), ("split-rule", .text(\.splitRule)), ("fisher-examples", .int(\.fisherExamples)),
         ("probe-batches", .int(\.probeBatches)), ("unique-rank", .int(\.uniqueRank)),
         ("unique-init", .text(\.uniqueInit)),
+        ("shared-rank", .int(\.sharedRank)), ("shared-blocks", .int(\.sharedBlocks)), ("expert-scale", .float(\.expertScale)),
+        ("sensitivity-percentile", .double(\.sensitivityPercentile)),
+        ("importance-percentile", .double(\.importancePercentile)), ("dynamic-multiple", .double(\.dynamicMultiple)),
+        ("probe-decay", .double(\.probeDecay)), ("gamma", .float(\.gamma)), ("gate-shrinkage", .double(\.gateShrinkage)),
+        ("gate-top-k", .int(\.gateTopK)), ("gate-temperature", .double(\.gateTemperature)),
         ("lora-rank", .int(\.loraRank)), ("lora-alpha", .float(\.loraAlpha)), ("ewc-lambda", .float(\.ewcLambda)),
         ("ewc-gamma", .float(\.ewcGamma)), ("ewc-fisher-examples", .int(\.ewcFisherExamples)),
         ("olora-lambda", .float(\.oloraLambda)), ("olora-l2", .float(\.oloraL2)), ("olora-norm", .text(\.oloraNorm)),

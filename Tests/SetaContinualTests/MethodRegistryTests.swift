@@ -26,15 +26,19 @@ import Testing
         for method in Methods.all {
             let base = try method.make().configuration
             for option in method.options {
-                let value: OptionValue
+                // The first candidate the option allows together with the others' defaults (shared-blocks must
+                // divide shared-rank) and that is not its default.
+                let candidates: [OptionValue]
                 switch option.kind {
-                case .integer: value = .int(3)
-                case .float: value = .float(0.375)
-                case .double: value = .double(0.375)
-                case let .choice(names): value = .text(names.first { OptionValue.text($0) != option.defaultValue }!)
-                case .list: value = .text("k,o")
-                case .path: value = .text("/tmp/adapters")
+                case .integer: candidates = [.int(3), .int(4), .int(2), .int(32)]
+                case .float: candidates = [.float(0.375)]
+                case .double: candidates = [.double(0.375)]
+                case let .choice(names): candidates = names.map(OptionValue.text)
+                case .list: candidates = [.text("k,o")]
+                case .path: candidates = [.text("/tmp/adapters")]
                 }
+                let value = try #require(candidates.first { $0 != option.defaultValue && (try? method.make([option.name: $0])) != nil },
+                                         "\(method.name) --\(option.name): no candidate value is allowed")
                 let changed = try method.make([option.name: value])
                 #expect(changed.configuration != base, "\(method.name) --\(option.name) \(value) changed nothing")
                 let resolved = try method.resolvedOptions([option.name: value])
@@ -67,10 +71,13 @@ import Testing
                     do {
                         _ = try method.make([option.name: value])
                         #expect(allows(x), "\(method.name) --\(option.name) \(x) was accepted")
+                    } catch where error.option != option.name || error.allowed != option.allowed {
+                        // Allowed alone, refused with the other options' defaults (blocks that do not divide the rank).
+                        #expect(allows(x) && method.options.contains { $0.name == error.option }, "\(error)")
                     } catch {
                         refusals += 1
                         #expect(!allows(x), "\(method.name) --\(option.name) \(x) was refused: \(error)")
-                        #expect(error.option == option.name && error.description.hasPrefix("--\(option.name) must be"))
+                        #expect(error.description.hasPrefix("--\(option.name) must be"))
                     }
                 }
             }
@@ -88,6 +95,19 @@ import Testing
         // Validation looks at every method that reads an option, not only the one chosen.
         #expect(throws: OptionError.self) { try Methods.validate(["olora-norm": .text("cubed")]) }
         #expect(throws: Never.self) { try Methods.validate(["olora-norm": .text("absolute"), "lambda": .float(3)]) }
+    }
+
+    /// Options bounded by each other: the shared expert's blocks must divide its rank.
+    @Test func sharedBlocksMustDivideTheSharedRank() throws {
+        let seta = try #require(Methods.named("seta"))
+        #expect(throws: OptionError(option: "shared-blocks", value: "3", allowed: "a divisor of --shared-rank (16)")) {
+            try seta.make(["shared-blocks": .int(3)])
+        }
+        #expect(throws: OptionError.self) { try seta.make(["shared-rank": .int(12)]) }      // 8 blocks do not divide 12
+        let strategy = try seta.make(["shared-rank": .int(12), "shared-blocks": .int(4), "gate-top-k": .int(2)])
+        let options = try #require(strategy as? SETA).options
+        #expect(options.pool.sharedRank == 12 && options.pool.blocks == 4 && options.pool.blockRank == 3)
+        #expect(options.gate.topK == 2)
     }
 
     /// The help of an option says its default (per method where they differ) and what it allows.

@@ -118,6 +118,7 @@ public struct ContinualMethod: @unchecked Sendable {
             var o = defaults
             for field in fields { if let value = settings[field.name] { try field.set(value, in: &o) } }
             try o.validate()
+            try o.checkTogether()
             return o
         }
         resolve = { (settings: [String: OptionValue]) throws(OptionError) in

@@ -167,8 +167,11 @@ extension OptionField {
 /// Options declared field by field: the numeric ranges follow from the fields.
 public protocol DeclaredOptions: RangeCheckedOptions {
     static var fields: [OptionField<Self>] { get }
+    /// What one field's range cannot say (one option bounded by another); checked after every field is set.
+    func checkTogether() throws(OptionError)
 }
 
 extension DeclaredOptions {
     public static var numericOptions: [NumericOption<Self>] { fields.compactMap(\.numeric) }
+    public func checkTogether() throws(OptionError) {}
 }

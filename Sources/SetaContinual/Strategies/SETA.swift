@@ -347,5 +347,34 @@ extension SETA.Options: DeclaredOptions {
         .integer("unique-rank", \.pool.uniqueRank, 1...1024, help: "SETA: rank of each task's unique expert."),
         .choice("unique-init", \.uniqueInit, help: "SETA: how a new task's unique expert starts: zero (B = 0, as "
                 + "SETA.md) or nearest (a copy of the expert the gate picks for the new task's prompts)."),
+        .integer("shared-rank", \.pool.sharedRank, 1...1024, help: "SETA: rank r_s of each matrix's shared expert."),
+        .integer("shared-blocks", \.pool.blocks, 1...1024,
+                 help: "SETA: sub-blocks K of the shared expert (each of rank r_s / K; K divides r_s)."),
+        .number("expert-scale", \.pool.scale, atLeast: 0, above: true, atMost: 1024,
+                help: "SETA: scale s = α / r of every expert's and block's B A."),
+        .number("sensitivity-percentile", \.split.sensitivityPercentile, atLeast: 0, atMost: 100,
+                help: "SETA: τ_s, the percentile of the block sensitivities s_b below which a block is frozen."),
+        .number("importance-percentile", \.split.importancePercentile, atLeast: 0, atMost: 100,
+                help: "SETA: τ_Ω (percentile rule), the percentile of the importances Ω_b above which a sensitive "
+                    + "block splits."),
+        .number("dynamic-multiple", \.split.dynamicMultiple, atLeast: 0, above: true,
+                help: "SETA: dynamic rule, split where s_b · Ω_b exceeds this multiple of its running mean."),
+        .number("probe-decay", \.probeDecay, atLeast: 0, atMost: 1,
+                help: "SETA: EMA weight β of the earlier probe batches in s_b."),
+        .number("gamma", \.gamma, atLeast: 0, atMost: 1, help: "SETA: decay γ in Ω ← γ·Ω + F."),
+        .number("gate-shrinkage", \.gate.shrinkage, atLeast: 0, above: true, atMost: 1,
+                help: "SETA: shrinkage of the gate's shared covariance toward a scaled identity."),
+        .integer("gate-top-k", \.gate.topK, 1...1024,
+                 help: "SETA: experts each input is routed to (1: hard top-1; more: soft top-k)."),
+        .number("gate-temperature", \.gate.temperature, atLeast: 0, above: true,
+                help: "SETA: temperature of the soft top-k weights on the gate's scores."),
     ]
+
+    /// The shared expert splits into blocks of equal rank.
+    public func checkTogether() throws(OptionError) {
+        guard pool.sharedRank % pool.blocks == 0 else {
+            throw OptionError(option: "shared-blocks", value: String(pool.blocks),
+                              allowed: "a divisor of --shared-rank (\(pool.sharedRank))")
+        }
+    }
 }
