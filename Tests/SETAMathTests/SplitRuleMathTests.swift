@@ -3,7 +3,8 @@
 //   first task (Ω = 0 everywhere): every block free;
 //   then s_b < τ_s → frozen; otherwise split when b matters to earlier tasks, else shared, where "matters" is
 //     percentile rule: Ω_b ≥ τ_Ω (and Ω_b > 0: a block nothing relied on has nothing to protect);
-//     dynamic rule:    s_b · Ω_b > multiple × the mean of every s·Ω of this matrix so far (this task's included);
+//     dynamic rule:    q_b > multiple × the mean of every q of this matrix so far (this task's included), where
+//                      q_b = (s_b / mean of this task's s) · (Ω_b / mean of this task's Ω) over the matrix's blocks;
 //   τ_s, τ_Ω = percentiles of this task's s and Ω over the matrix's blocks (linear interpolation, as numpy).
 import Foundation
 import Testing
@@ -20,12 +21,14 @@ func referenceSplitStates(_ tasks: [(s: [Double], omega: [Double])], _ options: 
     var products: [Double] = []
     return tasks.map { s, omega in
         if omega.allSatisfy({ $0 == 0 }) { return s.map { _ in .free } }
-        products += zip(s, omega).map { $0 * $1 }
+        let meanS = s.reduce(0, +) / Double(s.count), meanOmega = omega.reduce(0, +) / Double(omega.count)
+        let q = s.indices.map { (s[$0] / meanS) * (omega[$0] / meanOmega) }
+        products += q
         let tauS = quantile(s, options.sensitivityPercentile), tauOmega = quantile(omega, options.importancePercentile)
         let bar = options.dynamicMultiple * products.reduce(0, +) / Double(products.count)
         return s.indices.map { b in
             guard s[b] >= tauS else { return .frozen }
-            let matters = options.rule == .percentile ? omega[b] >= tauOmega : s[b] * omega[b] > bar
+            let matters = options.rule == .percentile ? omega[b] >= tauOmega : q[b] > bar
             return matters && omega[b] > 0 ? .split : .shared
         }
     }
@@ -75,15 +78,32 @@ func referenceSplitStates(_ tasks: [(s: [Double], omega: [Double])], _ options: 
         o.rule = .dynamic; o.dynamicMultiple = 1.5
         let stream: [(s: [Double], omega: [Double])] = [
             ([1, 2, 3, 4], [0, 0, 0, 0]),   // first task: all free; its products do not join the mean
-            ([4, 3, 2, 1], [1, 1, 1, 1]),   // s·Ω = [4, 3, 2, 1], mean 2.5, bar 3.75; τ_s = 2.5 → split, shared, frozen, frozen
-            ([1, 1, 4, 4], [2, 1, 2, 1]),   // s·Ω = [2, 1, 8, 4]; mean of all 8 = 25/8, bar 4.6875; τ_s = 2.5 → 8 splits, 4 shares
+            // q = (s / 2.5)(Ω / 1) = [1.6, 1.2, 0.8, 0.4], mean 1, bar 1.5; τ_s = 2.5 → split, shared, frozen, frozen
+            ([4, 3, 2, 1], [1, 1, 1, 1]),
+            // q = (s / 2.5)(Ω / 1.5) = [8, 4, 32, 16] / 15; mean of all 8 = 1, bar 1.5; τ_s = 2.5 → 32/15 splits,
+            // 16/15 shares
+            ([1, 1, 4, 4], [2, 1, 2, 1]),
         ]
         let expected: [[BlockState]] = [[.free, .free, .free, .free], [.split, .shared, .frozen, .frozen], [.frozen, .frozen, .split, .shared]]
         #expect(decide(stream, o) == expected)
         #expect(referenceSplitStates(stream, o) == expected)
         var running = RunningProduct()
         for task in stream { _ = splitOnShare(sensitivity: task.s, importance: task.omega, options: o, running: &running) }
-        #expect(running == RunningProduct(sum: 25, count: 8))
+        #expect(abs(running.sum - 8) < 1e-12 && running.count == 8)
+    }
+
+    /// The dynamic rule is on one scale: multiplying a task's sensitivities or importances by any positive factor
+    /// (|θ| growing as blocks train, Ω a growing sum of Fishers) leaves every decision as it was.
+    @Test func splitDynamicRuleIgnoresTheScaleOfEachTasksScores() {
+        var o = SplitOnShareOptions()
+        o.rule = .dynamic; o.dynamicMultiple = 1.2
+        for seed: UInt64 in 1...20 {
+            let stream = syntheticStream(seed: seed)
+            let scaled = stream.enumerated().map { t, task in
+                (s: task.s.map { $0 * pow(3, Double(t)) }, omega: task.omega.map { $0 * pow(10, Double(t)) })
+            }
+            #expect(decide(stream, o) == decide(scaled, o), "seed \(seed)")
+        }
     }
 
     /// SETA applies the rule: a run's recorded states equal the reference on its recorded s and Ω_b, task by task.

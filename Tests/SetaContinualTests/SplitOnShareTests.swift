@@ -34,8 +34,8 @@ import SetaExperts
         var options = SplitOnShareOptions()
         options.rule = .dynamic
         options.dynamicMultiple = 2
-        // Products s·Ω = [4, 1, 9, 100]; bar = 2 × 10 = 20 → only block 3 splits; τ_s = 2.5 freezes block 1.
-        let states = splitOnShare(sensitivity: [2, 1, 3, 10], importance: [2, 1, 3, 10], options: options, runningMean: 10)
+        // q = (s / 4)(Ω / 4) = [0.25, 0.0625, 0.5625, 6.25]; bar = 2 × 1 → only block 3 splits; τ_s = 2.5 freezes 0, 1.
+        let states = splitOnShare(sensitivity: [2, 1, 3, 10], importance: [2, 1, 3, 10], options: options, runningMean: 1)
         #expect(states == [.frozen, .frozen, .shared, .split])
     }
 }
