@@ -1,6 +1,6 @@
 // The methods' options on the command line. swift-argument-parser needs each flag as a stored property, so they
 // are declared here, one line each, but their names, help, defaults, ranges and meaning are the registry's
-// (SetaContinual/Methods): `fields` maps each flag to the option it sets, and OptionRegistryTests checks that
+// (SetaContinual/Methods): `fields` maps each flag to the option it sets, and OptionRegistryCLITests checks that
 // every option of every method has exactly one flag here and one YAML key, and no flag names an unknown option.
 import ArgumentParser
 import SetaContinual
@@ -77,6 +77,16 @@ struct MethodArguments: ParsableArguments {
         ("replay-budget", .int(\.replayBudget)), ("replay-ratio", .double(\.replayRatio)),
         ("init-adapters", .text(\.initAdapters)),
     ]
+
+    /// A name outside an option's fixed names (`--split-rule median`) is a usage error, as argument parsing makes
+    /// it; numbers outside their range are checked before the model loads (exit 1, one line: Methods.validate).
+    func validate() throws {
+        for (name, value) in settings() {
+            guard case .text = value, let kind = Methods.options.first(where: { $0.name == name })?.kind,
+                  case .choice = kind else { continue }
+            do { try Methods.validate([name: value]) } catch { throw ValidationError(error.description) }
+        }
+    }
 
     /// The options given, by name (for `ContinualMethod.make`).
     func settings() -> [String: OptionValue] {

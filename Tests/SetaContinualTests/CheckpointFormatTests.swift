@@ -34,4 +34,21 @@ import SetaModels
             #expect(message.contains("manifest.json") && message.contains(key), "\(message)")
         }
     }
+
+    /// A dynamic-rule SETA checkpoint without the marker of the normalised running statistic (written before the
+    /// rule compared normalised products) is refused: continuing it would mix raw and normalised sums.
+    @Test func aDynamicRuleCheckpointFromBeforeTheNormalisedRuleIsRefused() throws {
+        var o = SETA.Options()
+        o.probeBatches = 2; o.fisherExamples = 4; o.split.rule = .dynamic
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("seta-format-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: run) }
+        _ = try ContinualTrainer(model: try Tiny.model(), strategy: SETA(options: o), tasks: Tiny.tasks(count: 1),
+                                 options: Tiny.options(), modelName: "tiny", benchmark: nil)
+            .run(checkpoints: RunFolder.checkpoints(run))
+        var state = try CheckpointWriter.read(RunFolder.checkpoint(afterTask: 0, in: RunFolder.checkpoints(run)))
+        #expect(state.manifest["running_product"] == "normalised")
+        _ = try SETA.restore(state, model: try Tiny.model())
+        state.manifest["running_product"] = nil
+        #expect(throws: CheckpointError.self) { try SETA.restore(state, model: try Tiny.model()) }
+    }
 }

@@ -1,7 +1,7 @@
 // A method's hyper-parameters, each declared once: its long name (the flag `--lambda`, the YAML key `lambda:`, the
 // config.yaml line), a one-line help, its kind, what it allows, and where it lives in the method's `Options`. The
 // registry (Methods.swift) collects them; the CLI's flags, YAML keys, resolved config.yaml, `--help` lines and
-// validation all read these declarations (OptionRegistryTests checks that every one is reachable).
+// validation all read these declarations (MethodRegistryTests and OptionRegistryCLITests check every one).
 import Foundation
 import SetaExperts
 

@@ -1,6 +1,6 @@
 // EWC-LoRA — Elastic Weight Consolidation (Kirkpatrick et al. 2017, "Overcoming catastrophic forgetting in neural
 // networks", PNAS) in its online form (Schwarz et al. 2018, "Progress & Compress"), on one LoRA trained on every
-// task in turn (SeqLoRA's adapters). Each parameter is pulled back towards where the earlier tasks left it, in
+// task in turn (AdaptedLoRA, as SeqLoRA). Each parameter is pulled back towards where the earlier tasks left it, in
 // proportion to how much their likelihood depended on it:
 //
 //   L = L_LM(completion tokens) + (λ/2) · Σ_θ Ω_θ (θ − θ*)²        θ: every entry of every LoRA A and B

@@ -1,6 +1,6 @@
 // Replay-LoRA — experience replay with a tiny episodic memory (Chaudhry et al. 2019, "On Tiny Episodic Memories in
 // Continual Learning"; Rolnick et al. 2019, "Experience Replay for Continual Learning") on one LoRA trained on every
-// task in turn (SeqLoRA's adapters). The one baseline that keeps data of earlier tasks — SETA's setting is no
+// task in turn (AdaptedLoRA, as SeqLoRA). The one baseline that keeps data of earlier tasks — SETA's setting is no
 // replay. The memory is a reservoir (Vitter 1985, Algorithm R): after n examples were offered to a buffer of
 // budget k, each of them is in it with probability k/n, whatever task it came from.
 //

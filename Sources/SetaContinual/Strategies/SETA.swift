@@ -59,7 +59,7 @@ public final class SETA: GatedStrategy {
         var trainedInPlaceBy: Set<Int> = []              // tasks that trained it in place (free or shared)
     }
     var blocks: [[SharedBlock]] = []                     // [pool][block]
-    var runningProduct: [RunningProduct] = []            // running mean of s·Ω per pool (dynamic rule)
+    var runningProduct: [RunningProduct] = []            // running mean of q per pool (dynamic rule)
     // Records per task.
     public internal(set) var states: [[[BlockState]]] = []        // [task][pool][block]
     public internal(set) var sensitivities: [[[Double]]] = []     // [task][pool][block]
@@ -358,7 +358,8 @@ extension SETA.Options: DeclaredOptions {
                 help: "SETA: τ_Ω (percentile rule), the percentile of the importances Ω_b above which a sensitive "
                     + "block splits."),
         .number("dynamic-multiple", \.split.dynamicMultiple, atLeast: 0, above: true,
-                help: "SETA: dynamic rule, split where s_b · Ω_b exceeds this multiple of its running mean."),
+                help: "SETA: dynamic rule, split where q_b = (s_b / mean s)(Ω_b / mean Ω) exceeds this multiple of "
+                    + "its running mean."),
         .number("probe-decay", \.probeDecay, atLeast: 0, atMost: 1,
                 help: "SETA: EMA weight β of the earlier probe batches in s_b."),
         .number("gamma", \.gamma, atLeast: 0, atMost: 1, help: "SETA: decay γ in Ω ← γ·Ω + F."),

@@ -35,6 +35,7 @@ extension SETA {
             "trained_in_place_by": json(blocks.map { $0.map { $0.trainedInPlaceBy.sorted() } }),
             "update_shares": json(updateShares), "running_product_sum": json(runningProduct.map(\.sum)),
             "running_product_count": json(runningProduct.map(\.count)),
+            "running_product": "normalised",            // of q_b = (s_b / mean s)(Ω_b / mean Ω), not of raw s·Ω
             "unique_splits": json(pools.map { $0.unique.map { $0.splits.map(\.block) } }),
             "initialised_from": json(initialisedFrom.map { $0 ?? -1 }),   // −1: U_t started at B = 0
         ]
@@ -85,6 +86,12 @@ extension SETA {
         }
         seta.updateShares = try state.manifestValue("update_shares", as: [Double].self)
         seta.initialisedFrom = try state.manifestValue("initialised_from", as: [Int].self).map { $0 < 0 ? nil : $0 }
+        // A dynamic-rule run from before the rule's normalisation holds raw s·Ω sums: continuing it would mix scales.
+        if seta.options.split.rule == .dynamic, state.manifest["running_product"] != "normalised" {
+            throw CheckpointError.invalid(file: "manifest.json", detail: "a dynamic-rule SETA checkpoint written before "
+                                          + "the rule compared normalised products (no \"running_product\": \"normalised\"); "
+                                          + "train the run again with this release")
+        }
         seta.runningProduct = zip(try state.manifestValue("running_product_sum", as: [Double].self),
                                   try state.manifestValue("running_product_count", as: [Int].self))
             .map { RunningProduct(sum: $0, count: $1) }
