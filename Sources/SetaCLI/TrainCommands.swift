@@ -187,6 +187,12 @@ struct Train: ParsableCommand {
     private func runRanks() throws {
         var merged = self, sources: [String: String] = [:]
         try reportingErrors { sources = try merged.mergeConfigFile() }
+        // An option the method does not read, given on the command line, is ignored: say so (a file's is not: a
+        // run's config.yaml lists every option, marked "unused by" the others).
+        let method = (merged.method ?? .seta).method
+        for name in merged.methodSettings.keys.sorted() where sources[name] == "command line" && !method.reads(name) {
+            if DataParallel.isRoot { standardError("warning: --\(name) is not an option of \(method.name); ignored") }
+        }
         guard let seeds = try merged.seedList() else {
             return try merged.train(config: merged.resolvedConfigYAML(sources: sources))
         }
