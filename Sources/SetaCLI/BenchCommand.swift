@@ -18,8 +18,8 @@ struct Bench: ParsableCommand {
         1×128 and 8×128 (LM head on the last position); greedy generation of 64 tokens after a 16-token prompt.
 
         Each number is the median of --steps timed repetitions after one warm-up. FLOPs count every matmul of the \
-        model (attention over the visible half of the keys); the peak is $SETA_PEAK_GFLOPS (default 230, this \
-        2-core machine's FP32 peak).
+        model (attention over the visible half of the keys); the peak is this CPU's, measured first (the best of \
+        four 1536³ float32 GEMMs on the threads the run may use), or $SETA_PEAK_GFLOPS when set.
 
         Example: seta bench --model default --json
         """)
@@ -38,9 +38,14 @@ struct Bench: ParsableCommand {
         try reportingErrors {
             try checkOption("steps", steps, 1...10_000)
             let lm = try modelOptions.load(quiet: json)
-            let peak = Double(ProcessInfo.processInfo.environment["SETA_PEAK_GFLOPS"] ?? "") ?? 230
+            let (peak, measured) = PeakThroughput.reference()
             var results: [String: Any] = ["model": modelOptions.model, "steps": steps, "peak_gflops": peak,
+                                          "peak_measured": measured, "cpu": PeakThroughput.cpuKind,
                                           "cores": Parallelism.cores, "weights": lm.network.weightPrecision.rawValue]
+            if !json {
+                print(String(format: "CPU %@, %d cores: float32 peak %.0f GFLOPS (%@)", PeakThroughput.cpuKind,
+                             Parallelism.cores, peak, measured ? "measured: best 1536³ GEMM" : "SETA_PEAK_GFLOPS"))
+            }
             let flops = ModelFLOPs(config: lm.config)
             if growth {
                 results["growth"] = try measureGrowth(lm)

@@ -14,7 +14,7 @@ if CommandLine.arguments.contains("--allreduce") {
     try allReduceBenchmark()
     exit(0)
 }
-let peakGFLOPS = Double(ProcessInfo.processInfo.environment["SETA_PEAK_GFLOPS"] ?? "") ?? 230
+let (peakGFLOPS, peakMeasured) = PeakThroughput.reference()
 let minimumSeconds = quick ? 0.2 : 1.0
 
 /// Median seconds per call of `body` over repeated runs (after one warm-up), at least `minimumSeconds` total.
@@ -40,7 +40,8 @@ func report(_ name: String, flops: Double, seconds: Double) {
 
 var rng = SeededRNG(seed: 0)
 print("Seta micro-benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, BLAS threads \(BLAS.threads), "
-      + "peak \(Int(peakGFLOPS)) GFLOPS (SETA_PEAK_GFLOPS)")
+      + "\(PeakThroughput.cpuKind), peak \(Int(peakGFLOPS)) GFLOPS "
+      + (peakMeasured ? "(measured: best 1536³ float32 GEMM)" : "(SETA_PEAK_GFLOPS)"))
 print("GEMM (linear: x[N, in] · W[out, in]ᵀ)")
 for (n, inF, outF, label) in [(512, 576, 576, "q/o proj"), (512, 576, 192, "k/v proj"),
                               (512, 576, 1536, "gate/up proj"), (512, 1536, 576, "down proj"),
