@@ -12,15 +12,30 @@ public enum PeakThroughput {
     public static func float32GFLOPS(size n: Int = 1536, repetitions: Int = 4) -> Double {
         var rng = SeededRNG(seed: 1)
         let a = Tensor.uniform([n, n], -1, 1, rng: &rng), b = Tensor.uniform([n, n], -1, 1, rng: &rng)
+        return fastest(repetitions, flops: 2 * Double(n) * Double(n) * Double(n)) { _ = matmul(a, b) }
+    }
+
+    /// GFLOPS of the fastest bf16 product (x · Wᵀ with W packed as bf16, the kernel frozen weights use) of the
+    /// same size; nil on a CPU without AVX-512 BF16 (bf16 weights stay float32 there).
+    public static func bfloat16GFLOPS(size n: Int = 1536, repetitions: Int = 4) -> Double? {
+        guard BFloat16.isSupported else { return nil }
+        var rng = SeededRNG(seed: 2)
+        let x = Tensor.uniform([n, n], -1, 1, rng: &rng)
+        let w = FrozenBF16Weight(Tensor.uniform([n, n], -1, 1, rng: &rng))
+        return fastest(repetitions, flops: 2 * Double(n) * Double(n) * Double(n)) { _ = linear(x, w) }
+    }
+
+    /// GFLOPS of the fastest of `repetitions` runs of `body` (after one warm-up) doing `flops` operations.
+    private static func fastest(_ repetitions: Int, flops: Double, _ body: () -> Void) -> Double {
         let clock = ContinuousClock()
         var best = Double.infinity
         for i in 0...max(repetitions, 1) {
             let start = clock.now
-            _ = Tensor.withoutGradients { matmul(a, b) }
+            Tensor.withoutGradients { body() }
             let d = clock.now - start
             if i > 0 { best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18) }
         }
-        return 2 * Double(n) * Double(n) * Double(n) / max(best, 1e-12) / 1e9
+        return flops / max(best, 1e-12) / 1e9
     }
 
     /// The peak to report shares against: $SETA_PEAK_GFLOPS when set (to compare runs across machines on one

@@ -8,5 +8,7 @@ import Testing
         let gflops = PeakThroughput.float32GFLOPS(size: 64, repetitions: 1)
         #expect(gflops.isFinite && gflops > 0)
         #expect(["AVX-512 BF16", "AVX2 + FMA"].contains(PeakThroughput.cpuKind))
+        let bf16 = PeakThroughput.bfloat16GFLOPS(size: 64, repetitions: 1)
+        #expect(BFloat16.isSupported ? (bf16.map { $0.isFinite && $0 > 0 } ?? false) : bf16 == nil)
     }
 }
