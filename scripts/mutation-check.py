@@ -33,7 +33,7 @@ MUTATIONS = [
     ('fgt-range-includes-the-last-task', 'metricsOfARunInProgress', [('Sources/SetaMetrics/AccuracyMatrix.swift', '(j..<t).map { l in a(l, j) - a(t, j) }', '(j...t).map { l in a(l, j) - a(t, j) }')]),
     ('one-task-bwt-zero', 'metricsOfAOneTask', [('Sources/SetaMetrics/AccuracyMatrix.swift', 'guard isSequential else { return nil }\n        let t = taskCount\n        let sum = (1..<t).reduce(0.0) { $0 + (a(t, $1) - a($1, $1)) }', 'guard isSequential else { return rows.count == 1 ? 0 : nil }\n        let t = taskCount\n        let sum = (1..<t).reduce(0.0) { $0 + (a(t, $1) - a($1, $1)) }')]),
     ('train-options-unvalidated', 'everyNumericTrainOption', [('Sources/SetaCLI/TrainCommands.swift', '            try training.options().validate()\n', '')]),
-    ('method-options-unvalidated', 'everyNumericTrainOption', [('Sources/SetaContinual/Options/OptionFields.swift', '        try numeric?.check(options)\n', ''), ('Sources/SetaContinual/Methods/Methods.swift', '            try o.validate()\n', '')]),
+    ('method-options-unvalidated', 'everyNumericTrainOption', [('Sources/SetaContinual/Methods/Methods.swift', '            try o.validate()\n', '')]),
     ('generate-max-tokens-unchecked', 'otherCommandsRefuse', [('Sources/SetaCLI/ModelCommands.swift', '            try checkOption("max-tokens", maxTokens, 1...1_000_000)\n', '')]),
     ('gate-reference-perturbed', 'gateLDA', [('Tests/SETAMathTests/Fixtures/gate_reference.json', None, None)]),
 ]

@@ -45,8 +45,9 @@ struct Bench: ParsableCommand {
             let bf16Peak = PeakThroughput.bfloat16GFLOPS()
             if let bf16Peak { results["peak_bf16_gflops"] = bf16Peak }
             // bf16 weights run their frozen products in the bf16 kernel: their shares are of its peak.
-            let sharePeak = lm.network.weightPrecision == .bf16 && bf16Peak != nil
-                ? (gflops: bf16Peak!, name: "bf16 peak") : (gflops: peak, name: "peak")
+            let bf16Shares = lm.network.weightPrecision == .bf16
+            let sharePeak = bf16Peak.flatMap { bf16Shares ? (gflops: $0, name: "bf16 peak") : nil }
+                ?? (gflops: peak, name: "peak")
             if !json {
                 print(String(format: "CPU %@, %d cores: float32 peak %.0f GFLOPS (%@)", PeakThroughput.cpuKind,
                              Parallelism.cores, peak, measured ? "measured: best 1536³ GEMM" : "SETA_PEAK_GFLOPS")
@@ -217,8 +218,7 @@ func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
     let times = (0..<repetitions).map { _ -> Double in
         let start = clock.now
         body()
-        let d = clock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        return (clock.now - start).inSeconds
     }
     return times.sorted()[times.count / 2]
 }

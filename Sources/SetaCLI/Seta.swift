@@ -65,7 +65,7 @@ func standardError(_ line: String) {
 }
 
 func formatDuration(_ d: Duration) -> String {
-    String(format: "%.2f s", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+    String(format: "%.2f s", d.inSeconds)
 }
 
 /// Prints a JSON object on one line with stable key order.

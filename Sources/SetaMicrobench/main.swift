@@ -26,8 +26,7 @@ func measure(_ body: () -> Void) -> Double {
     while times.count < 3 || (clock.now - start) < .seconds(minimumSeconds) {
         let t0 = clock.now
         body()
-        let d = clock.now - t0
-        times.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+        times.append((clock.now - t0).inSeconds)
     }
     return times.sorted()[times.count / 2]
 }

@@ -27,13 +27,13 @@ public enum Methods {
 
     /// Every option of every method once, in registry order (an option several methods share, such as
     /// `lora-rank`, as its first method declares it).
-    public static var options: [OptionDeclaration] {
+    public static let options: [OptionDeclaration] = {
         var seen = Set<String>(), list: [OptionDeclaration] = []
         for method in all {
             for option in method.options where seen.insert(option.name).inserted { list.append(option) }
         }
         return list
-    }
+    }()
 
     /// The methods that read option `name`, with their default of it.
     public static func defaults(of name: String) -> [(method: String, value: OptionValue?)] {

@@ -42,21 +42,23 @@ public struct OptionField<Options>: @unchecked Sendable {
     public let read: (Options) -> OptionValue?
     let write: (inout Options, OptionValue) throws(OptionError) -> Void
 
-    /// Sets the option from a value of the command line or YAML; a value of the wrong kind or outside what the
-    /// option allows is an error naming it.
+    /// Sets the option from a value of the command line or YAML; a value of the wrong kind is an error naming it.
+    /// Ranges are checked once every option is set (`RangeCheckedOptions.validate`, as `ContinualMethod` does).
     public func set(_ value: OptionValue, in options: inout Options) throws(OptionError) {
         try write(&options, value)
-        try numeric?.check(options)
     }
 
     /// "an integer in 1…1024", "percentile or dynamic".
-    public var allowed: String {
-        if let numeric { return numeric.allowed }
+    public var allowed: String { numeric?.allowed ?? Self.allowed(kind) }
+
+    /// What a value of a non-numeric kind must be.
+    static func allowed(_ kind: OptionKind) -> String {
         switch kind {
         case let .choice(names): return names.dropLast().joined(separator: ", ") + " or " + names.last!
         case .list: return "projections among q, k, v, o, gate, up, down (or *_proj), comma-separated, or all"
         case .path: return "a folder"
-        default: return ""
+        case .integer: return "an integer"
+        case .float, .double: return "a number"
         }
     }
 
@@ -70,10 +72,6 @@ public struct OptionField<Options>: @unchecked Sendable {
                                   })
     }
 
-    /// The same option with another help line (a group's option where a method's default differs).
-    public func withHelp(_ help: String) -> Self {
-        Self(name: name, help: help, kind: kind, numeric: numeric, read: read, write: write)
-    }
 }
 
 extension OptionField {
@@ -84,7 +82,7 @@ extension OptionField {
              read: { .int($0[keyPath: path]) },
              write: { (o: inout Options, v: OptionValue) throws(OptionError) in
                  guard case let .int(i) = v else {
-                     throw OptionError(option: name, value: v.description, allowed: "an integer")
+                     throw OptionError(option: name, value: v.description, allowed: allowed(.integer))
                  }
                  o[keyPath: path] = i
              })
@@ -115,7 +113,7 @@ extension OptionField {
                  case let .float(f): o[keyPath: path] = F(f)
                  case let .double(d): o[keyPath: path] = F(d)
                  case let .int(i): o[keyPath: path] = F(i)
-                 case .text: throw OptionError(option: name, value: v.description, allowed: "a number")
+                 case .text: throw OptionError(option: name, value: v.description, allowed: allowed(kind))
                  }
              })
     }
@@ -129,8 +127,7 @@ extension OptionField {
                     read: { .text($0[keyPath: path].rawValue) },
                     write: { (o: inout Options, v: OptionValue) throws(OptionError) in
                         guard case let .text(s) = v, let choice = Choice(rawValue: s) else {
-                            throw OptionError(option: name, value: v.description,
-                                              allowed: names.dropLast().joined(separator: ", ") + " or " + names.last!)
+                            throw OptionError(option: name, value: v.description, allowed: allowed(.choice(names)))
                         }
                         o[keyPath: path] = choice
                     })
@@ -143,9 +140,7 @@ extension OptionField {
              read: { .text($0[keyPath: path].map { String($0.rawValue.dropLast(5)) }.joined(separator: ",")) },
              write: { (o: inout Options, v: OptionValue) throws(OptionError) in
                  guard case let .text(s) = v, let targets = try? TargetProjection.parse(s), !targets.isEmpty else {
-                     throw OptionError(option: name, value: v.description,
-                                       allowed: "projections among q, k, v, o, gate, up, down (or *_proj), "
-                                           + "comma-separated, or all")
+                     throw OptionError(option: name, value: v.description, allowed: allowed(.list))
                  }
                  o[keyPath: path] = targets
              })
@@ -157,7 +152,7 @@ extension OptionField {
              read: { $0[keyPath: path].map(OptionValue.text) },
              write: { (o: inout Options, v: OptionValue) throws(OptionError) in
                  guard case let .text(s) = v, !s.isEmpty else {
-                     throw OptionError(option: name, value: v.description, allowed: "a folder")
+                     throw OptionError(option: name, value: v.description, allowed: allowed(.path))
                  }
                  o[keyPath: path] = URL(fileURLWithPath: s).standardizedFileURL.path
              })

@@ -50,24 +50,9 @@ public final class AdaptedLoRA {
         }
     }
 
-    /// The shape recorded in a checkpoint's `config` (as `configuration(method:)` writes it).
-    public static func shape(recordedIn state: StrategyState) -> LoRAShape {
-        var shape = LoRAShape()
-        if case let .object(c)? = state.manifest["config"] {
-            if case let .number(r)? = c["rank"] { shape.rank = Int(r) }
-            if case let .number(a)? = c["alpha"] { shape.alpha = Float(a) }
-            if case let .array(ts)? = c["targets"] {
-                shape.targets = ts.compactMap {
-                    if case let .string(s) = $0 { return TargetProjection(rawValue: s) } else { return nil }
-                }
-            }
-        }
-        return shape
-    }
-
     /// The LoRAs a checkpoint stored, attached to `model`.
     public static func restored(_ state: StrategyState, model: LanguageModel) throws -> AdaptedLoRA {
-        let lora = AdaptedLoRA(shape: shape(recordedIn: state))
+        let lora = AdaptedLoRA(shape: try state.options(LoRAShape.self))   // the config configuration(method:) wrote
         var rng = SeededRNG(seed: 0)
         lora.attach(to: model, rng: &rng)
         try lora.load(state)

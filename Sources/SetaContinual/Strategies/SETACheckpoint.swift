@@ -88,9 +88,10 @@ extension SETA {
         seta.initialisedFrom = try state.manifestValue("initialised_from", as: [Int].self).map { $0 < 0 ? nil : $0 }
         // A dynamic-rule run from before the rule's normalisation holds raw s·Ω sums: continuing it would mix scales.
         if seta.options.split.rule == .dynamic, state.manifest["running_product"] != "normalised" {
-            throw CheckpointError.invalid(file: "manifest.json", detail: "a dynamic-rule SETA checkpoint written before "
-                                          + "the rule compared normalised products (no \"running_product\": \"normalised\"); "
-                                          + "train the run again with this release")
+            throw CheckpointError.invalid(file: "manifest.json",
+                                          detail: "a dynamic-rule SETA checkpoint written before the rule compared "
+                                              + "normalised products (no \"running_product\": \"normalised\"); "
+                                              + "train the run again with this release")
         }
         seta.runningProduct = zip(try state.manifestValue("running_product_sum", as: [Double].self),
                                   try state.manifestValue("running_product_count", as: [Int].self))

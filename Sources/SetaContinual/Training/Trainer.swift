@@ -191,7 +191,7 @@ public final class ContinualTrainer {
             }
             if let key, communicator.rank == 0 { zeroShotCache?.save(key, zeroShot) }
         }
-        timings["zero_shot_seconds"] = seconds(clock.now - start)
+        timings["zero_shot_seconds"] = (clock.now - start).inSeconds
         var rng = SeededRNG(seed: options.seed)
         var adapterRNG = rng.fork()
         strategy.attach(to: model, taskCount: tasks.count, rng: &adapterRNG)
@@ -223,14 +223,14 @@ public final class ContinualTrainer {
             onBatch?(t, step, batch)
             let loss = trainingStep(batch, task: t, learningRate: schedule.learningRate(at: step))
             onStep?(t, step, loss)
-            stepSeconds += seconds(clock.now - t0)
+            stepSeconds += (clock.now - t0).inSeconds
             let tokens = batch.reduce(0) { $0 + $1.promptIds.count + $1.targetIds.count }
             progress(.step(task: t, step: step + 1, of: steps, loss: loss,
-                           tokensPerSecond: Double(tokens) / max(seconds(clock.now - t0), 1e-9)))
+                           tokensPerSecond: Double(tokens) / max((clock.now - t0).inSeconds, 1e-9)))
         }
         optimizer.zeroGrad()
         strategy.endTask(t, context: context)
-        timings["train_task_\(t)_seconds"] = seconds(clock.now - start)
+        timings["train_task_\(t)_seconds"] = (clock.now - start).inSeconds
         let distributed = communicator.size > 1
         if distributed || timings["ranks"] != nil { timings["ranks"] = Double(communicator.size) }   // of the last task
         if distributed {
@@ -259,7 +259,7 @@ public final class ContinualTrainer {
             row.append(result.score)
             state.routes.append(result.routes)
         }
-        timings["evaluate_after_task_\(t)_seconds"] = seconds(clock.now - start)
+        timings["evaluate_after_task_\(t)_seconds"] = (clock.now - start).inSeconds
         state.rows.append(row)
         state.stored.append(strategy.storedParameterCount)
         if let eq = strategy.independentEquivalent(tasksSeen: strategy.trainsJointly ? tasks.count : t + 1) {

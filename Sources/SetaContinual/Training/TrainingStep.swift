@@ -40,8 +40,8 @@ struct TrainingStep {
             let r0 = clock.now
             lossValue = Float(reduction.allReduce(optimizer.parameters, scalars: [Double(objective.values[0])],
                                                   over: communicator)[0])
-            waitSeconds += seconds(r0 - w0)
-            allReduceSeconds += seconds(clock.now - r0)
+            waitSeconds += (r0 - w0).inSeconds
+            allReduceSeconds += (clock.now - r0).inSeconds
         }
         clipGradientNorm(optimizer.parameters, maxNorm: maxGradNorm)   // the global norm
         optimizer.update(learningRate: learningRate)
@@ -56,6 +56,3 @@ struct TrainingStep {
         terms.dropFirst().reduce(terms.first ?? Tensor(zeros: [1])) { add($0, $1) }
     }
 }
-
-/// A duration in seconds.
-func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }

@@ -59,11 +59,8 @@ extension LanguageModel {
             input = [next]
         }
         let total = clock.now - start
-        func seconds(_ d: Duration) -> Double {
-            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
         return Generation(promptIds: promptIds, newIds: newIds, text: tokenizer.decode(newIds), stopReason: stop,
-                          prefillSeconds: seconds(prefill), decodeSeconds: seconds(total - prefill))
+                          prefillSeconds: prefill.inSeconds, decodeSeconds: (total - prefill).inSeconds)
     }
 
     private func pick(_ logits: Tensor, temperature: Float, rng: inout SeededRNG) -> Int {
